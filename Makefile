@@ -1,0 +1,59 @@
+# The portal's commands. `make run` and `make test` work from a fresh clone: they create .venv and install the pins.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BASE_STAMP := $(VENV)/.base-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint format lock clean
+
+$(BASE_STAMP): requirements/base.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/base.txt
+	touch $@
+
+$(DEV_STAMP): $(BASE_STAMP) requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+## run: the portal with web, Celery worker and beat in the foreground (Ctrl-C stops all three).
+## Without DATABASE_URL/REDIS_URL it uses SQLite and Celery's filesystem transport under var/.
+run: $(BASE_STAMP)
+	scripts/run.sh
+
+## test: lint, types, import layers, Django checks, then the whole pytest suite on PostgreSQL and Redis.
+test: export DATABASE_URL := $(or $(TEST_DATABASE_URL),postgres://postgres@127.0.0.1:5432/walt_portal)
+test: export REDIS_URL := $(or $(TEST_REDIS_URL),redis://127.0.0.1:6379/1)
+test: export CELERY_BROKER_URL := $(or $(TEST_REDIS_URL),redis://127.0.0.1:6379/1)
+test: export DJANGO_DEBUG := false
+test: export DJANGO_SECRET_KEY := test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz
+test: export DJANGO_ALLOWED_HOSTS := testserver,localhost,127.0.0.1
+test: export DJANGO_HTTPS := false
+test: export DJANGO_MANIFEST_STATIC := false
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_services.py
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## lock: re-resolve requirements/*.in into the pinned requirements/*.txt in a throwaway virtualenv.
+lock:
+	scripts/lock.sh
+
+clean:
+	rm -rf var/celery var/cache var/staticfiles
