@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from tenancy.api.views import AuthTokenObtainApi
+from walt_portal.health import healthz
+
+admin.site.site_header = "WALT Labs Support — administration"
+admin.site.site_title = "WALT Labs Support admin"
+
+urlpatterns = [
+    path("", include("tenancy.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/auth/token/", AuthTokenObtainApi.as_view(), name="api-auth-token"),
+    path("api/v1/", include("tenancy.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+]
