@@ -1,0 +1,181 @@
+import zoneinfo
+from uuid import UUID
+
+from axes.exceptions import AxesBackendPermissionDenied
+from django.contrib.auth import authenticate
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import paginated_response
+from tenancy.api.base import StaffApi, TenantApi
+from tenancy.models import Membership, Organization, Package, Region, User
+from tenancy.selectors import membership_get, membership_list, organization_list_with_package
+from tenancy.services import api_token_issue, member_invite, member_remove, organization_provision
+
+
+class AuthTokenObtainApi(APIView):
+    """Exchange an e-mail and password for the API token used as `Authorization: Token <key>`."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return "Token"  # a refused sign-in is a 401 with the challenge, not a 403
+
+    class InputSerializer(serializers.Serializer[dict[str, str]]):
+        email = serializers.EmailField()
+        password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("AuthToken", {"token": serializers.CharField()})},
+        examples=[OpenApiExample("Sign in", value={"email": "ada@acme.example", "password": "…"}, request_only=True)],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = authenticate(
+                request=request,
+                username=serializer.validated_data["email"].lower(),
+                password=serializer.validated_data["password"],
+            )
+        except AxesBackendPermissionDenied:
+            raise Throttled(detail="Too many failed sign-ins from here; try again later.") from None
+        if user is None or getattr(request, "axes_locked_out", False):
+            raise AuthenticationFailed("E-mail or password is wrong.")
+        assert isinstance(user, User)
+        return Response({"token": api_token_issue(user=user)})
+
+
+class OrganizationOutputSerializer(serializers.Serializer[Organization]):
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    region = serializers.CharField()
+    timezone = serializers.CharField()
+    package = serializers.CharField(allow_null=True, help_text="The package in force now.")
+    created_at = serializers.DateTimeField()
+
+
+class OrganizationListApi(StaffApi):
+    """Staff list and provision customer organizations."""
+
+    class InputSerializer(serializers.Serializer[dict[str, str]]):
+        name = serializers.CharField(max_length=200)
+        slug = serializers.SlugField(max_length=50)
+        region = serializers.ChoiceField(choices=Region.choices)
+        timezone = serializers.CharField(max_length=64, default="UTC")
+        package = serializers.ChoiceField(choices=Package.choices)
+
+        def validate_timezone(self, value: str) -> str:
+            if value not in zoneinfo.available_timezones():
+                raise serializers.ValidationError("Use an IANA timezone such as Europe/Berlin.")
+            return value
+
+    @extend_schema(responses={200: OrganizationOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return paginated_response(
+            queryset=organization_list_with_package(user=self.user, at=timezone.now()),
+            serializer_class=OrganizationOutputSerializer,
+            request=request,
+            view=self,
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OrganizationOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Provision a Premium customer",
+                value={
+                    "name": "Acme",
+                    "slug": "acme",
+                    "region": "US",
+                    "timezone": "America/New_York",
+                    "package": "premium",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organization = organization_provision(
+            name=data["name"],
+            slug=data["slug"],
+            region=data["region"],
+            timezone_name=data["timezone"],
+            package=data["package"],
+            provisioned_by=self.user,
+        )
+        provisioned = organization_list_with_package(user=self.user, at=timezone.now()).get(pk=organization.pk)
+        return Response(OrganizationOutputSerializer(provisioned).data, status=status.HTTP_201_CREATED)
+
+
+class MembershipOutputSerializer(serializers.Serializer[Membership]):
+    id = serializers.UUIDField(source="public_id")
+    email = serializers.EmailField(source="user.email")
+    full_name = serializers.CharField(source="user.full_name")
+    role = serializers.CharField()
+    invitation_pending = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_invitation_pending(self, membership: Membership) -> bool:
+        return not membership.user.has_usable_password()
+
+
+class MemberListApi(TenantApi):
+    """Customer admins (and staff) list and invite the members of their organization."""
+
+    member_roles = (Membership.Role.ADMIN,)
+
+    class InputSerializer(serializers.Serializer[dict[str, str]]):
+        email = serializers.EmailField()
+        role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+
+    @extend_schema(responses={200: MembershipOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return paginated_response(
+            queryset=membership_list(organization=self.organization),
+            serializer_class=MembershipOutputSerializer,
+            request=request,
+            view=self,
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: MembershipOutputSerializer},
+        examples=[OpenApiExample("Invite", value={"email": "grace@acme.example", "role": "member"}, request_only=True)],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = member_invite(organization=self.organization, invited_by=self.user, **serializer.validated_data)
+        return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(TenantApi):
+    member_roles = (Membership.Role.ADMIN,)
+
+    @extend_schema(responses={200: MembershipOutputSerializer})
+    def get(self, request: Request, member_id: UUID) -> Response:
+        return Response(MembershipOutputSerializer(self._membership(member_id)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, member_id: UUID) -> Response:
+        member_remove(membership=self._membership(member_id), removed_by=self.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _membership(self, member_id: UUID) -> Membership:
+        try:
+            return membership_get(organization=self.organization, public_id=member_id)
+        except Membership.DoesNotExist:
+            raise NotFound from None

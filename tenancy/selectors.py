@@ -1,0 +1,70 @@
+from datetime import datetime
+from uuid import UUID
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from tenancy.models import Contract, Membership, Organization, User
+
+
+def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
+    """Staff see every organization; a customer sees the organizations they are a member of."""
+    organizations = Organization.objects.order_by("name")
+    if user.is_walt_staff:
+        return organizations
+    return organizations.filter(pk__in=Membership.objects.filter(user=user).values("organization_id"))
+
+
+def organization_get_for_user(*, user: User, slug: str) -> Organization:
+    # Raises Organization.DoesNotExist for unknown and for foreign slugs alike: callers answer 404 to both.
+    return organization_list_for_user(user=user).get(slug=slug)
+
+
+def membership_get_for_user(*, user: User, organization: Organization) -> Membership | None:
+    return Membership.objects.for_organization(organization).filter(user=user).first()
+
+
+def membership_list(*, organization: Organization) -> QuerySet[Membership]:
+    return Membership.objects.for_organization(organization).select_related("user").order_by("user__email")
+
+
+def membership_get(*, organization: Organization, public_id: UUID) -> Membership:
+    return membership_list(organization=organization).get(public_id=public_id)
+
+
+def contract_active(*, organization: Organization, at: datetime) -> Contract | None:
+    return (
+        Contract.objects.for_organization(organization)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at), effective_from__lte=at)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def contract_latest(*, organization: Organization) -> Contract | None:
+    return Contract.objects.for_organization(organization).order_by("-effective_from").first()
+
+
+def contract_history(*, organization: Organization) -> QuerySet[Contract]:
+    return Contract.objects.for_organization(organization).select_related("created_by").order_by("-effective_from")
+
+
+def staff_on_duty_list() -> QuerySet[User]:
+    """Engineers who receive new-ticket notices: those on duty, or every active engineer when nobody is."""
+    engineers = User.objects.filter(is_active=True, staff_role=User.StaffRole.SUPPORT_ENGINEER)
+    on_duty = engineers.filter(on_duty=True)
+    return on_duty if on_duty.exists() else engineers
+
+
+def support_admin_list() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).filter(Q(staff_role=User.StaffRole.SUPPORT_ADMIN) | Q(is_superuser=True))
+
+
+def organization_list_with_package(*, user: User, at: datetime) -> QuerySet[Organization]:
+    """The organizations a user may see, each annotated with `package`: the package in force at `at`."""
+    in_force = (
+        Contract.objects.filter(organization=OuterRef("pk"), effective_from__lte=at)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
+        .order_by("-effective_from")
+        .values("package")[:1]
+    )
+    return organization_list_for_user(user=user).annotate(package=Subquery(in_force))

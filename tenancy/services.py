@@ -1,0 +1,135 @@
+from datetime import datetime
+
+from django.contrib.auth.tokens import default_token_generator
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from rest_framework.authtoken.models import Token
+
+from core.exceptions import ApplicationError
+from tenancy.models import Contract, Membership, Organization, Package, User
+from tenancy.selectors import contract_active
+from tenancy.tasks import invitation_send as invitation_send_task
+
+
+@transaction.atomic
+def organization_provision(
+    *, name: str, slug: str, region: str, timezone_name: str, package: str, provisioned_by: User | None
+) -> Organization:
+    if Organization.objects.filter(slug=slug).exists():
+        raise ApplicationError(
+            "An organization with this slug already exists.",
+            errors=[{"field": "slug", "code": "unique", "detail": "This slug is taken."}],
+        )
+    organization = Organization(name=name.strip(), slug=slug, region=region, timezone=timezone_name)
+    organization.full_clean()
+    try:
+        with transaction.atomic():
+            organization.save()
+    except IntegrityError as race:  # another request took the slug between the check and the insert
+        raise ApplicationError(
+            "An organization with this slug already exists.",
+            errors=[{"field": "slug", "code": "unique", "detail": "This slug is taken."}],
+        ) from race
+    contract_start(organization=organization, package=package, effective_from=timezone.now(), created_by=provisioned_by)
+    return organization
+
+
+@transaction.atomic
+def contract_start(
+    *,
+    organization: Organization,
+    package: str,
+    effective_from: datetime,
+    created_by: User | None,
+    note: str = "",
+) -> Contract:
+    """Start a new contract version at `effective_from`, ending the version in force then.
+
+    History is one line without overlaps: a version cannot start before the latest one already scheduled.
+    """
+    if package not in Package.values:
+        raise ApplicationError(
+            "Unknown package.", errors=[{"field": "package", "code": "invalid_choice", "detail": package}]
+        )
+    # Lock the organization's versions so two concurrent changes cannot both leave an open-ended version.
+    latest = Contract.objects.for_organization(organization).select_for_update().order_by("-effective_from").first()
+    if latest is not None:
+        if effective_from <= latest.effective_from:
+            raise ApplicationError(
+                "A contract version already starts at or after this date.",
+                errors=[
+                    {
+                        "field": "effective_from",
+                        "code": "before_latest_version",
+                        "detail": f"Choose a moment after {latest.effective_from.isoformat()}.",
+                    }
+                ],
+            )
+        latest.effective_to = effective_from
+        latest.save(update_fields=["effective_to", "updated_at"])
+    contract = Contract(
+        organization=organization,
+        package=package,
+        effective_from=effective_from,
+        created_by=created_by,
+        note=note,
+    )
+    contract.full_clean()
+    contract.save()
+    return contract
+
+
+def organization_package(*, organization: Organization, at: datetime | None = None) -> str | None:
+    contract = contract_active(organization=organization, at=at or timezone.now())
+    return contract.package if contract else None
+
+
+@transaction.atomic
+def member_invite(*, organization: Organization, email: str, role: str, invited_by: User) -> Membership:
+    """Add a person to an organization. A new user exists at once with an unusable password and receives
+    an e-mail invitation to choose one; an existing customer simply gains the membership."""
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email=email).first()
+    if user is not None and user.is_walt_staff:
+        raise ApplicationError(
+            "WALT staff work across every organization and cannot be members of one.",
+            errors=[{"field": "email", "code": "staff", "detail": "This address belongs to WALT staff."}],
+        )
+    if user is None:
+        user = User.objects.create_user(email=email)
+    if Membership.objects.for_organization(organization).filter(user=user).exists():
+        raise ApplicationError(
+            "This person is already a member of the organization.",
+            errors=[{"field": "email", "code": "unique", "detail": "Already a member."}],
+        )
+    membership = Membership(organization=organization, user=user, role=role, invited_by=invited_by)
+    membership.full_clean()
+    membership.save()
+    if not user.has_usable_password():
+        user_pk = user.pk
+        transaction.on_commit(lambda: invitation_send_task.delay(user_pk, organization.pk))
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, removed_by: User) -> None:
+    if membership.role == Membership.Role.ADMIN:
+        admins = Membership.objects.for_organization(membership.organization).filter(role=Membership.Role.ADMIN)
+        if admins.select_for_update().count() <= 1:
+            raise ApplicationError(
+                "An organization keeps at least one customer admin; appoint another admin first.",
+                errors=[{"field": "role", "code": "last_admin", "detail": "This is the last customer admin."}],
+            )
+    membership.delete()
+
+
+def password_set_link_parts(*, user: User) -> tuple[str, str]:
+    """The uid and token of a one-time link to choose a password (invitations and resets share it)."""
+    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+
+
+def api_token_issue(*, user: User) -> str:
+    token, _ = Token.objects.get_or_create(user=user)
+    return str(token.key)
