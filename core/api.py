@@ -76,6 +76,7 @@ class StandardPagination(PageNumberPagination):
 def paginated_response(
     *, queryset: QuerySet[Any], serializer_class: type[BaseSerializer[Any]], request: Request, view: APIView
 ) -> Response:
-    paginator = StandardPagination()
+    # The view's pagination class is also what the OpenAPI schema describes for its list responses.
+    paginator: PageNumberPagination = (getattr(view, "pagination_class", None) or StandardPagination)()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpRequest
 
-from tenancy.models import Contract, Membership, Organization, User
+from tenancy.models import AccessGrant, Contract, Membership, Organization, User
 from tenancy.selectors import contract_latest
 from tenancy.services import contract_start
 
@@ -121,3 +121,28 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_filter = ("role",)
     search_fields = ("user__email", "organization__name")
     autocomplete_fields = ("user", "organization")
+
+
+@admin.register(AccessGrant)
+class AccessGrantAdmin(admin.ModelAdmin[AccessGrant]):
+    """Grants are recorded and revoked by the customer's admins in the portal; here they are read."""
+
+    list_display = ("organization", "scope", "valid_from", "valid_until", "revoked_at", "created_by")
+    list_filter = ("revoked_at",)
+    search_fields = ("organization__name", "scope")
+    readonly_fields = (
+        "organization",
+        "scope",
+        "credentials_reference",
+        "valid_from",
+        "valid_until",
+        "created_by",
+        "revoked_at",
+        "revoked_by",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AccessGrant | None = None) -> bool:
+        return False

@@ -1,3 +1,4 @@
+import re
 import uuid
 import zoneinfo
 from datetime import datetime
@@ -6,6 +7,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -99,11 +101,26 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
 
+reference_prefix_validator = RegexValidator(
+    r"^[A-Z0-9]+(-[A-Z0-9]+)*$", "Use capitals, digits and single hyphens, like ACME or ACME-EU."
+)
+
+
+def reference_prefix_from_slug(slug: str) -> str:
+    return "-".join(part for part in re.split(r"[^A-Z0-9]+", slug.upper()) if part)[:16] or "ORG"
+
+
 class Organization(TimestampedModel):
     """A customer of WALT Labs: the tenant every customer-owned row belongs to."""
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=50, unique=True)
+    reference_prefix = models.CharField(
+        max_length=16,
+        unique=True,
+        validators=[reference_prefix_validator],
+        help_text="Starts every ticket reference of the organization, as in ACME-42.",
+    )
     region = models.CharField(max_length=2, choices=Region.choices)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
 
@@ -191,3 +208,40 @@ class Contract(TenantOwnedModel):
 
     def is_active_at(self, moment: datetime) -> bool:
         return self.effective_from <= moment and (self.effective_to is None or moment < self.effective_to)
+
+
+class AccessGrant(TenantOwnedModel):
+    """A Premium customer's permission for WALT engineers to change their environment.
+
+    Credentials are never stored: `credentials_reference` says where the customer shares them (a vault
+    entry, a ticket in their own system). A grant is in force between `valid_from` and `valid_until`
+    unless revoked; revoked grants stay as history.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    scope = models.TextField(help_text="What WALT may change, e.g. 'production Kubernetes cluster, namespace shop'.")
+    credentials_reference = models.CharField(
+        max_length=300, help_text="Where the credentials are shared, never the credentials themselves."
+    )
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-valid_from"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=models.F("valid_from")), name="accessgrant_ends_after_start"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["organization", "valid_until"], name="accessgrant_org_until"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.scope[:60]}"
+
+    def is_active_at(self, moment: datetime) -> bool:
+        return self.revoked_at is None and self.valid_from <= moment < self.valid_until

@@ -3,7 +3,7 @@ from uuid import UUID
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from tenancy.models import Contract, Membership, Organization, User
+from tenancy.models import AccessGrant, Contract, Membership, Organization, User
 
 
 def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
@@ -68,3 +68,26 @@ def organization_list_with_package(*, user: User, at: datetime) -> QuerySet[Orga
         .values("package")[:1]
     )
     return organization_list_for_user(user=user).annotate(package=Subquery(in_force))
+
+
+def access_grant_list(*, organization: Organization) -> QuerySet[AccessGrant]:
+    return AccessGrant.objects.for_organization(organization).select_related("created_by", "revoked_by")
+
+
+def access_grant_get(*, organization: Organization, public_id: UUID) -> AccessGrant:
+    return access_grant_list(organization=organization).get(public_id=public_id)
+
+
+def access_grant_active_list(*, organization: Organization, at: datetime) -> QuerySet[AccessGrant]:
+    return access_grant_list(organization=organization).filter(
+        revoked_at__isnull=True, valid_from__lte=at, valid_until__gt=at
+    )
+
+
+def staff_list() -> QuerySet[User]:
+    """WALT engineers and admins who can be assigned tickets."""
+    return User.objects.filter(is_active=True).exclude(staff_role=User.StaffRole.NONE).order_by("full_name", "email")
+
+
+def staff_get(*, public_id: UUID) -> User:
+    return staff_list().get(public_id=public_id)

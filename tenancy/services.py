@@ -8,21 +8,39 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
 from core.exceptions import ApplicationError
-from tenancy.models import Contract, Membership, Organization, Package, User
+from tenancy.models import Contract, Membership, Organization, Package, User, reference_prefix_from_slug
 from tenancy.selectors import contract_active
 from tenancy.tasks import invitation_send as invitation_send_task
 
 
 @transaction.atomic
 def organization_provision(
-    *, name: str, slug: str, region: str, timezone_name: str, package: str, provisioned_by: User | None
+    *,
+    name: str,
+    slug: str,
+    region: str,
+    timezone_name: str,
+    package: str,
+    provisioned_by: User | None,
+    reference_prefix: str = "",
 ) -> Organization:
     if Organization.objects.filter(slug=slug).exists():
         raise ApplicationError(
             "An organization with this slug already exists.",
             errors=[{"field": "slug", "code": "unique", "detail": "This slug is taken."}],
         )
-    organization = Organization(name=name.strip(), slug=slug, region=region, timezone=timezone_name)
+    if reference_prefix and Organization.objects.filter(reference_prefix=reference_prefix).exists():
+        raise ApplicationError(
+            "Another organization's tickets already use this reference prefix.",
+            errors=[{"field": "reference_prefix", "code": "unique", "detail": "This prefix is taken."}],
+        )
+    organization = Organization(
+        name=name.strip(),
+        slug=slug,
+        region=region,
+        timezone=timezone_name,
+        reference_prefix=reference_prefix or _free_reference_prefix(slug),
+    )
     organization.full_clean()
     try:
         with transaction.atomic():
@@ -34,6 +52,17 @@ def organization_provision(
         ) from race
     contract_start(organization=organization, package=package, effective_from=timezone.now(), created_by=provisioned_by)
     return organization
+
+
+def _free_reference_prefix(slug: str) -> str:
+    base = reference_prefix_from_slug(slug)[:12]
+    taken = set(
+        Organization.objects.filter(reference_prefix__startswith=base).values_list("reference_prefix", flat=True)
+    )
+    candidate, suffix = base, 2
+    while candidate in taken:
+        candidate, suffix = f"{base}-{suffix}", suffix + 1
+    return candidate
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ class OrganizationFactory(DjangoModelFactory[Organization]):
 
     name = factory.Faker("company")
     slug = factory.Sequence(lambda n: f"org-{n}")
+    reference_prefix = factory.LazyAttribute(lambda o: o.slug.upper())
     region = Region.US
     timezone = "UTC"
 

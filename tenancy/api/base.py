@@ -13,6 +13,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from core.api import StandardPagination
 from tenancy.models import Membership, Organization, User
 from tenancy.selectors import membership_get_for_user, organization_get_for_user
 
@@ -26,6 +27,7 @@ class StaffApi(APIView):
     """Base for cross-organization endpoints that only WALT staff may call."""
 
     permission_classes = [IsAuthenticated, IsWaltStaff]
+    pagination_class = StandardPagination
 
     user: User
 
@@ -43,6 +45,7 @@ class TenantApi(APIView):
     """
 
     permission_classes = [IsAuthenticated]
+    pagination_class = StandardPagination
     # Roles that may use this endpoint at all; staff always may. Narrow it per endpoint.
     member_roles: tuple[str, ...] = (Membership.Role.ADMIN, Membership.Role.MEMBER)
 

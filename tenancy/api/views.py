@@ -59,6 +59,7 @@ class OrganizationOutputSerializer(serializers.Serializer[Organization]):
     slug = serializers.SlugField()
     region = serializers.CharField()
     timezone = serializers.CharField()
+    reference_prefix = serializers.CharField()
     package = serializers.CharField(allow_null=True, help_text="The package in force now.")
     created_at = serializers.DateTimeField()
 
@@ -72,6 +73,12 @@ class OrganizationListApi(StaffApi):
         region = serializers.ChoiceField(choices=Region.choices)
         timezone = serializers.CharField(max_length=64, default="UTC")
         package = serializers.ChoiceField(choices=Package.choices)
+        reference_prefix = serializers.RegexField(
+            r"^[A-Z0-9]+(-[A-Z0-9]+)*$",
+            max_length=16,
+            required=False,
+            help_text="Starts the organization's ticket references (ACME in ACME-42); from the slug by default.",
+        )
 
         def validate_timezone(self, value: str) -> str:
             if value not in zoneinfo.available_timezones():
@@ -115,6 +122,7 @@ class OrganizationListApi(StaffApi):
             timezone_name=data["timezone"],
             package=data["package"],
             provisioned_by=self.user,
+            reference_prefix=data.get("reference_prefix", ""),
         )
         provisioned = organization_list_with_package(user=self.user, at=timezone.now()).get(pk=organization.pk)
         return Response(OrganizationOutputSerializer(provisioned).data, status=status.HTTP_201_CREATED)

@@ -50,7 +50,7 @@ def test_staff_provision_an_organization_with_its_first_contract(api_client, sup
     response = api_client(support_admin).post("/api/v1/orgs/", payload, format="json")
 
     assert response.status_code == 201
-    assert response.json() | {"created_at": None} == payload | {"created_at": None}
+    assert response.json() | {"created_at": None} == payload | {"created_at": None, "reference_prefix": "INITECH"}
     organization = Organization.objects.get(slug="initech")
     assert Contract.objects.for_organization(organization).get().package == "premium"
 
