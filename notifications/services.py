@@ -1,0 +1,237 @@
+"""The outbox: notices are rows written with the change they announce, then delivered at least once.
+
+Redis only carries wake-ups. The rows in PostgreSQL are the truth, and the beat sweep (`notifications.deliver_due`
+every few seconds) delivers whatever is due even when every wake-up was lost.
+"""
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from core.exceptions import PermissionDeniedError
+from notifications.models import Notification, OutboxMessage
+from notifications.tasks import deliver_due as deliver_due_task
+from tenancy.models import User
+
+logger = logging.getLogger(__name__)
+
+# Longer than any task may hold a message (Celery kills a task after 300 s), so a message is never handed to a
+# second worker while the first could still be sending it. A crashed worker's message waits this long.
+CLAIM_LEASE = timedelta(minutes=10)
+BACKOFF_FIRST_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+LAST_ERROR_MAX_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One event to announce: the same text to each recipient, on each channel."""
+
+    event_key: str
+    recipients: Iterable[User]
+    subject: str
+    body: str
+    link: str = ""
+    channels: Sequence[str] = (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP)
+
+
+def notification_enqueue(
+    *,
+    event_key: str,
+    recipients: Iterable[User],
+    subject: str,
+    body: str,
+    link: str = "",
+    channels: Sequence[str] = (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP),
+) -> int:
+    """Queue a notice for each active recipient on each channel; returns how many messages are new.
+
+    Call it inside the transaction of the change it announces: the messages commit, or roll back, with it. An event
+    enqueued again (a redelivered task, a double click, a sweep that runs twice) adds nothing.
+    """
+    return notification_enqueue_many(
+        notices=[
+            Notice(event_key=event_key, recipients=recipients, subject=subject, body=body, link=link, channels=channels)
+        ]
+    )
+
+
+@transaction.atomic
+def notification_enqueue_many(*, notices: Sequence[Notice]) -> int:
+    """`notification_enqueue` for many events at once (a sweep's batch): one read, one insert, one wake-up."""
+    new_messages: dict[str, OutboxMessage] = {}
+    for notice in notices:
+        if unknown := set(notice.channels) - set(OutboxMessage.Channel.values):
+            raise ValueError(f"Unknown notification channels: {sorted(unknown)}")
+        if notice.link and not (notice.link.startswith("/") and not notice.link.startswith("//")):
+            raise ValueError(f"A notification link is a path inside the portal, not {notice.link!r}")
+        # One line: e-mail refuses a subject with a line break, and the message would only die after its retries.
+        subject = " ".join(notice.subject.split())
+        for recipient_id in sorted({user.pk for user in notice.recipients if user.is_active}):
+            for channel in notice.channels:
+                key = f"{notice.event_key}:{channel}:{recipient_id}"
+                new_messages[key] = OutboxMessage(
+                    idempotency_key=key,
+                    channel=channel,
+                    recipient_id=recipient_id,
+                    subject=subject,
+                    body=notice.body,
+                    link=notice.link,
+                )
+    existing = set(
+        OutboxMessage.objects.filter(idempotency_key__in=new_messages).values_list("idempotency_key", flat=True)
+    )
+    # Sorted: concurrent enqueues then insert keys in the same order and cannot deadlock on the unique index.
+    new = [message for key, message in sorted(new_messages.items()) if key not in existing]
+    if not new:
+        return 0
+    # A concurrent caller may insert the same keys between the read above and this insert: its rows win.
+    OutboxMessage.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    # Only a wake-up for quick delivery: the beat sweep delivers anyway, so a broker outage must not fail a caller
+    # whose change has already committed (robust: the error is logged).
+    transaction.on_commit(deliver_due_task.delay, robust=True)
+    return len(new)
+
+
+@transaction.atomic
+def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[int]:
+    """Lease up to `limit` due pending messages to the caller and count the attempt; returns their ids.
+
+    Rows that another claimer has locked are skipped, not waited for; leased rows are skipped until the lease ends.
+    """
+    message_ids = list(
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    OutboxMessage.objects.filter(pk__in=message_ids).update(leased_until=now + lease, attempts=F("attempts") + 1)
+    return message_ids
+
+
+def outbox_deliver(*, message_id: int, now: datetime) -> bool:
+    """Deliver one claimed message; True when this call marked it sent.
+
+    Runs outside any transaction, so no row stays locked while a mail server is slow. A worker that dies between
+    sending and marking leaves the message to be sent again after its lease: delivery is at least once, and an
+    in-app notice is made only once whatever happens.
+    """
+    message = OutboxMessage.objects.select_related("recipient").filter(pk=message_id).first()
+    if message is None or message.status != OutboxMessage.Status.PENDING:
+        return False  # a stale lease holder, or a recipient deleted meanwhile: nothing left to do
+    try:
+        if message.channel == OutboxMessage.Channel.EMAIL:
+            _email_send(message=message)
+        else:
+            _notification_create(message=message)
+    except Exception as error:  # whatever went wrong, this message waits for its retry and the others go on
+        logger.exception("Delivering outbox message %s (attempt %s) failed", message.idempotency_key, message.attempts)
+        _outbox_failure_record(message=message, error=error, now=now)
+        if isinstance(error, SoftTimeLimitExceeded):
+            raise  # the task is out of time: stop taking messages rather than be killed holding one
+        return False
+    # Conditional, so a stale lease holder that also got through cannot mark the message a second time.
+    marked = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.SENT, sent_at=now, leased_until=None
+    )
+    return marked == 1
+
+
+def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Deliver up to `limit` due messages; returns how many were sent.
+
+    Messages are claimed one at a time, so each lease starts just before its own delivery, however long the ones
+    before it took.
+    """
+    sent = 0
+    for _ in range(limit):
+        moment = now or timezone.now()
+        claimed = outbox_claim(now=moment, limit=1, lease=CLAIM_LEASE)
+        if not claimed:
+            break
+        sent += outbox_deliver(message_id=claimed[0], now=moment)
+    return sent
+
+
+@transaction.atomic
+def outbox_retry(*, message: OutboxMessage) -> bool:
+    """Give a dead message a fresh set of attempts (the admin's action); False when it was not dead."""
+    revived = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.DEAD).update(
+        status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), leased_until=None
+    )
+    if revived:
+        transaction.on_commit(deliver_due_task.delay, robust=True)
+    return revived == 1
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification, user: User) -> None:
+    if notification.recipient_id != user.pk:
+        raise PermissionDeniedError("This notice belongs to someone else.")
+    # Reading it again keeps the first time it was read.
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def _email_send(*, message: OutboxMessage) -> None:
+    body = message.body
+    if message.link:
+        body += f"\n\n{settings.PORTAL_BASE_URL.rstrip('/')}{message.link}"
+    # A resend after a crash carries the same Message-ID, so mail clients that deduplicate show it once.
+    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()
+    domain = urlsplit(settings.PORTAL_BASE_URL).hostname or "walt-portal"
+    EmailMessage(
+        subject=message.subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.recipient.email],
+        headers={"Message-ID": f"<{digest}@{domain}>"},
+    ).send()
+
+
+def _notification_create(*, message: OutboxMessage) -> None:
+    Notification.objects.get_or_create(
+        source=message,
+        defaults={
+            "recipient_id": message.recipient_id,
+            "subject": message.subject,
+            "body": message.body,
+            "link": message.link,
+            # When it happened, not when delivery caught up after an outage: the list sorts newest first.
+            "created_at": message.created_at,
+        },
+    )
+
+
+def _outbox_failure_record(*, message: OutboxMessage, error: Exception, now: datetime) -> None:
+    last_error = f"{type(error).__name__}: {error}"[:LAST_ERROR_MAX_LENGTH]
+    # Fenced by the attempt count: if the lease expired and another worker claimed the message meanwhile, this
+    # stale failure must not end that worker's lease.
+    mine = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING, attempts=message.attempts)
+    if message.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        mine.update(status=OutboxMessage.Status.DEAD, leased_until=None, last_error=last_error)
+        logger.error("Outbox message %s is dead after %s attempts", message.idempotency_key, message.attempts)
+        return
+    mine.update(next_attempt_at=now + _backoff(attempts=message.attempts), leased_until=None, last_error=last_error)
+
+
+def _backoff(*, attempts: int) -> timedelta:
+    delay = timedelta(seconds=min(BACKOFF_FIRST_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS))
+    # Up to 10 % more, so messages that failed together do not all come back in the same second.
+    return delay + delay * (secrets.randbelow(101) / 1000)
