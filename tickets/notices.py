@@ -1,0 +1,57 @@
+"""The ticket events people expect to hear about, written as notices and handed to the notifications outbox."""
+
+from django.urls import reverse
+
+from notifications.services import notification_enqueue
+from tenancy.models import User
+from tenancy.selectors import staff_on_duty_list
+from tickets.models import Message, Ticket
+
+
+def ticket_link(ticket: Ticket) -> str:
+    return reverse("ticket-detail", kwargs={"org_slug": ticket.organization.slug, "ticket_id": ticket.public_id})
+
+
+def notify_ticket_opened(*, ticket: Ticket) -> None:
+    notification_enqueue(
+        event_key=f"ticket-opened:{ticket.public_id}",
+        recipients=staff_on_duty_list(),
+        subject=f"[{ticket.reference}] New {ticket.priority} {ticket.get_type_display().lower()}: {ticket.subject}",
+        body=f"{ticket.organization.name} opened {ticket.reference} ({ticket.priority}, {ticket.get_type_display()}) "
+        f"through the {ticket.get_source_display().lower()}.\n\n{ticket.subject}",
+        link=ticket_link(ticket),
+    )
+
+
+def notify_reply(*, ticket: Ticket, message: Message) -> None:
+    """Staff replies go to the requester; customer replies go to the assignee. Internal notes go nowhere."""
+    if message.internal:
+        return
+    recipients: list[User]
+    if message.by_staff:
+        recipients = [ticket.requester] if ticket.requester else []
+        who = "WALT Labs support"
+    else:
+        recipients = [ticket.assignee] if ticket.assignee else []
+        who = ticket.organization.name
+    recipients = [person for person in recipients if person != message.author]
+    if not recipients:
+        return
+    notification_enqueue(
+        event_key=f"ticket-reply:{message.public_id}",
+        recipients=recipients,
+        subject=f"[{ticket.reference}] New reply from {who}: {ticket.subject}",
+        body=f"{who} replied on {ticket.reference}:\n\n{message.body}",
+        link=ticket_link(ticket),
+    )
+
+
+def notify_video_call_decided(*, ticket: Ticket, accepted: bool, detail: str, event_key: str) -> None:
+    verdict = "accepted" if accepted else "declined"
+    notification_enqueue(
+        event_key=event_key,
+        recipients=[ticket.video_call.requested_by],
+        subject=f"[{ticket.reference}] Your video call request was {verdict}",
+        body=f"WALT Labs support {verdict} the video call on {ticket.reference}. {detail}",
+        link=ticket_link(ticket),
+    )
