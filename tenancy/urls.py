@@ -17,4 +17,12 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("o/<slug:org_slug>/", views.organization_overview, name="organization-overview"),
     path("staff/organizations/", views.staff_organization_list, name="staff-organizations"),
+    path("o/<slug:org_slug>/members/", views.member_list_page, name="member-list"),
+    path("o/<slug:org_slug>/members/<uuid:member_id>/remove/", views.member_remove_page, name="member-remove"),
+    path("o/<slug:org_slug>/access-grants/", views.access_grant_list_page, name="access-grant-list"),
+    path(
+        "o/<slug:org_slug>/access-grants/<uuid:grant_id>/revoke/",
+        views.access_grant_revoke_page,
+        name="access-grant-revoke",
+    ),
 ]

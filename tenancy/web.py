@@ -6,6 +6,7 @@ from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from tenancy.models import Membership, Organization, User
 from tenancy.selectors import membership_get_for_user, organization_get_for_user
@@ -22,13 +23,13 @@ class TenantRequest(HttpRequest):
 
 
 def tenant_view(
-    view: Callable[Concatenate[TenantRequest, P], HttpResponse],
-) -> Callable[..., HttpResponse]:
+    view: Callable[Concatenate[TenantRequest, P], HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """Resolve /o/<org_slug>/… to the organization; 404 for anyone who is neither a member nor staff."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, org_slug: str, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, org_slug: str, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         assert isinstance(user, User)
         try:
