@@ -4,6 +4,7 @@ import pytest
 
 from core.heartbeat import heartbeat_record
 from core.tasks import heartbeat
+from sla.services import sla_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +14,7 @@ NOON = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 def test_healthz_is_healthy_with_a_fresh_heartbeat(client, time_machine):
     time_machine.move_to(NOON, tick=False)
     heartbeat()
+    sla_sweep()
 
     response = client.get("/healthz")
 
@@ -57,3 +59,23 @@ def test_security_headers_are_sent_on_every_page(client):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_healthz_is_503_when_a_breach_waits_more_than_a_minute_to_be_recorded(
+    client, time_machine, organization, member
+):
+    from tickets.services import ticket_open
+
+    time_machine.move_to(NOON, tick=False)
+    ticket_open(
+        organization=organization, requester=member, subject="Down", description="", ticket_type="incident",
+        priority="P1", source="portal",
+    )  # fmt: skip
+    time_machine.shift(timedelta(minutes=31, seconds=30))
+    heartbeat()
+    sla_sweep(now=NOON)  # the sweeper is alive but has not caught up with the deadline
+
+    body = client.get("/healthz").json()
+
+    assert body["sla_sweeper"]["lag_seconds"] == 9 * 60  # the 75 % warning was due at 22:30
+    assert body["status"] == "unhealthy"
