@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.navigation",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -197,6 +198,11 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))  # outside the web root; served by views only
 
+# ---------------------------------------------------------------- tickets
+TICKET_REOPEN_PERIOD_DAYS = env.int("TICKET_REOPEN_PERIOD_DAYS", default=7)
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # request bodies other than file uploads
+
 # ---------------------------------------------------------------- e-mail
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -211,6 +217,8 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WALT Labs Support <support@walt-labs.example>")
+# An outbox message that failed this many times is dead: shown to admins in the Django admin, retried only by hand.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
 
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
@@ -253,6 +261,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+    # The transport expects its folders; whichever process publishes first (web, worker, a management command)
+    # must find them.
+    for _folder in ("broker", "processed", "control"):
+        (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Longer than any task may run, so a healthy task is never redelivered while it works.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -270,15 +282,31 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # Slow mail servers must never delay SLA sweeps or alert processing.
     "notifications.*": {"queue": "notifications"},
+    "sla.*": {"queue": "sla"},
     "tenancy.send_invitation": {"queue": "notifications"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+SLA_SWEEP_INTERVAL = timedelta(seconds=env.int("SLA_SWEEP_INTERVAL_SECONDS", default=5))
 CELERY_BEAT_SCHEDULE = {
+    # Deadlines live in the database; this sweep records due warnings and breaches. Every few seconds keeps a
+    # breach record within seconds of its deadline; an expired tick is simply replaced by the next one.
+    "sla-sweep": {
+        "task": "sla.sweep",
+        "schedule": schedule(SLA_SWEEP_INTERVAL),
+        "options": {"expires": SLA_SWEEP_INTERVAL.total_seconds()},
+    },
     # Proves beat and a worker are alive; /healthz reads its age.
     "core-heartbeat": {
         "task": "core.heartbeat",
         "schedule": schedule(timedelta(seconds=15)),
         "options": {"expires": 15},
+    },
+    # Delivers the outbox even when the wake-ups sent after commit were lost (Redis down or flushed, a worker
+    # that crashed holding them): notices are late by one interval at most, never missing.
+    "notifications-deliver-due": {
+        "task": "notifications.deliver_due",
+        "schedule": schedule(timedelta(seconds=10)),
+        "options": {"expires": 10},
     },
 }
 HEARTBEAT_MAX_AGE = timedelta(seconds=env.int("HEARTBEAT_MAX_AGE_SECONDS", default=60))

@@ -66,7 +66,16 @@ def test_make_run_stack_serves_the_portal_with_worker_and_beat_alive(embedded_en
     port = _free_port()
     commands = [
         [str(BIN / "gunicorn"), "walt_portal.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        [str(BIN / "celery"), "-A", "walt_portal", "worker", "--queues", "default,notifications", "--concurrency", "1"],
+        [
+            str(BIN / "celery"),
+            "-A",
+            "walt_portal",
+            "worker",
+            "--queues",
+            "default,sla,notifications",
+            "--concurrency",
+            "1",
+        ],
         [str(BIN / "celery"), "-A", "walt_portal", "beat", "--schedule", str(tmp_path / "beat-schedule")],
     ]
     processes = [
