@@ -57,8 +57,10 @@ def test_staff_write_a_new_version_with_who_when_and_why(api_client, support_adm
         ({"resolution_seconds": {"question": {"*": 600}}}, "overrides.resolution_seconds.question"),
         ({"warning_threshold": 1.5}, "overrides.warning_threshold"),
         ({"calendar": {"kind": "business_hours", "timezone": "Mars/Base", "weekly": {}}}, "overrides.calendar"),
-        ({"calendar": {"kind": "business_hours", "timezone": "UTC", "weekly": {"mon": [["17:00", "09:00"]]}}},
-         "overrides.calendar"),
+        (
+            {"calendar": {"kind": "business_hours", "timezone": "UTC", "weekly": {"mon": [["17:00", "09:00"]]}}},
+            "overrides.calendar",
+        ),
         ({"bonus": True}, "overrides.bonus"),
     ],
 )
