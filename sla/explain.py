@@ -55,10 +55,13 @@ def clock_view(clock: Clock, events: list[ClockEvent], *, zone: tzinfo, now: dat
     if clock.state == ClockState.RUNNING and clock.due_at:
         seconds = (clock.due_at - now).total_seconds()
         left = f"{duration(seconds)} left" if seconds >= 0 else f"{duration(seconds)} late"
-        if clock.warned_at:
-            state_label = "Running · at risk" if seconds >= 0 else "Overdue"
         verb = "respond" if responds else "resolve this"
-        promise = f"WALT will {verb} by {due} (your contract: {target})."
+        if seconds < 0:
+            state_label = "Overdue"
+            promise = f"Overdue: WALT was to {verb} by {due} (your contract: {target})."
+        else:
+            state_label = "Running · at risk" if clock.warned_at else state_label
+            promise = f"WALT will {verb} by {due} (your contract: {target})."
     elif clock.state == ClockState.PAUSED:
         reason = PAUSE_REASONS.get(clock.pause_reason, clock.pause_reason)
         state_label = f"Paused: {reason}"
