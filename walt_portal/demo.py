@@ -77,7 +77,7 @@ def demo_seed(*, password: str) -> list[tuple[str, str]]:
             Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": role})
             logins.append((email, f"{demo.name} ({demo.package}, {demo.region}) customer {role}"))
         if not ticket_list(organization=organization).exists():
-            _demo_tickets(organization, requester=User.objects.get(email=demo.member_email), engineer=engineer)
+            _demo_tickets(organization, requester=user, engineer=engineer)  # the member, created last
     return logins
 
 
