@@ -10,6 +10,13 @@ TENANT_APPS = {"tenancy", "tickets", "sla", "monitoring", "maintenance", "report
 GLOBAL_MODELS = {
     "tenancy.User",
     "tenancy.Organization",
+    # Maintenance windows and notices concern whole regions or several named organizations at once, and a banner
+    # dismissal belongs to a person, not to one of their organizations.
+    "maintenance.RecurringWindow",
+    "maintenance.OneOffWindow",
+    "maintenance.OccurrenceCancellation",
+    "maintenance.Notice",
+    "maintenance.NoticeDismissal",
 }
 
 

@@ -308,6 +308,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(timedelta(seconds=10)),
         "options": {"expires": 10},
     },
+    # E-mails maintenance notices whose lead time has come, and updates staff asked for. Lead times are minutes
+    # or hours, so a minute late is on time; the notices are marked in the database, so a missed tick loses nothing.
+    "maintenance-send-due-notices": {
+        "task": "maintenance.send_due_notices",
+        "schedule": schedule(timedelta(minutes=1)),
+        "options": {"expires": 60},
+    },
 }
 HEARTBEAT_MAX_AGE = timedelta(seconds=env.int("HEARTBEAT_MAX_AGE_SECONDS", default=60))
 

@@ -11,6 +11,7 @@ admin.site.site_title = "WALT Labs Support admin"
 urlpatterns = [
     path("", include("tenancy.urls")),
     path("", include("tickets.urls")),
+    path("", include("maintenance.urls")),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
     path("api/v1/auth/token/", AuthTokenObtainApi.as_view(), name="api-auth-token"),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("tickets.api.urls")),
     path("api/v1/", include("sla.api.urls")),
+    path("api/v1/", include("maintenance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
