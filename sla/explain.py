@@ -7,6 +7,7 @@ from sla.models import Clock, ClockEvent, ClockKind, ClockState
 from tenancy.timezones import format_in_timezone
 
 PAUSE_REASONS = {"waiting_on_customer": "waiting on customer", "maintenance": "maintenance window"}
+PAUSED_WHILE = {"waiting_on_customer": "we wait for the customer's answer", "maintenance": "a maintenance window runs"}
 
 
 def duration(seconds: float) -> str:
@@ -66,7 +67,7 @@ def clock_view(clock: Clock, events: list[ClockEvent], *, zone: tzinfo, now: dat
         reason = PAUSE_REASONS.get(clock.pause_reason, clock.pause_reason)
         state_label = f"Paused: {reason}"
         left = f"{duration(clock.remaining_seconds)} left when it resumes"
-        promise = f"The resolution clock is paused while we are {reason}."
+        promise = f"This clock is paused while {PAUSED_WHILE.get(clock.pause_reason, reason)}."
     elif clock.state == ClockState.MET and clock.stopped_at:
         promise = f"{'Responded' if responds else 'Resolved'} at {at(clock.stopped_at)}, within {target}."
     elif clock.state == ClockState.BREACHED:

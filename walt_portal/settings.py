@@ -295,6 +295,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(SLA_SWEEP_INTERVAL),
         "options": {"expires": SLA_SWEEP_INTERVAL.total_seconds()},
     },
+    # Pauses clocks during maintenance windows for contracts that say so; the pause itself is dated to the window's
+    # start and end, so the interval only bounds how soon the page shows it.
+    "sla-apply-maintenance-pauses": {
+        "task": "sla.apply_maintenance_pauses",
+        "schedule": schedule(timedelta(seconds=30)),
+        "options": {"expires": 30},
+    },
     # Proves beat and a worker are alive; /healthz reads its age.
     "core-heartbeat": {
         "task": "core.heartbeat",
