@@ -67,7 +67,7 @@ def notification_enqueue(
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # one insert: nothing to roll back partially, and no savepoint on hot paths
 def notification_enqueue_many(*, notices: Sequence[Notice]) -> int:
     """`notification_enqueue` for many events at once (a sweep's batch): one read, one insert, one wake-up."""
     new_messages: dict[str, OutboxMessage] = {}

@@ -1,7 +1,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from tenancy.models import AccessGrant, Contract, Membership, Organization, User
 
@@ -51,8 +51,9 @@ def contract_history(*, organization: Organization) -> QuerySet[Contract]:
 def staff_on_duty_list() -> QuerySet[User]:
     """Engineers who receive new-ticket notices: those on duty, or every active engineer when nobody is."""
     engineers = User.objects.filter(is_active=True, staff_role=User.StaffRole.SUPPORT_ENGINEER)
-    on_duty = engineers.filter(on_duty=True)
-    return on_duty if on_duty.exists() else engineers
+    anyone_on_duty = Exists(engineers.filter(on_duty=True))
+    # One query: the on-duty engineers, or all of them when the subquery finds nobody on duty.
+    return engineers.filter(Q(on_duty=True) | ~anyone_on_duty)
 
 
 def support_admin_list() -> QuerySet[User]:

@@ -161,8 +161,9 @@ def sla_clocks_start(*, ticket: Ticket, now: datetime) -> None:
         for clock in clocks.values()
     )
     for clock in clocks.values():
-        settle(clock, now=now)  # an alert received long ago may already be late
-        clock.save()
+        if clock.warn_at is not None and clock.warn_at <= now:  # an alert received long ago may already be late
+            settle(clock, now=now)
+            clock.save()
     summarize(ticket, clocks)
 
 

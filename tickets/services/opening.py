@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
@@ -11,14 +12,16 @@ from tickets.notices import notify_ticket_opened
 from tickets.services._common import package_now, record_event, require_participant
 from tickets.signals import ticket_opened
 
+SUBJECT_MAX_LENGTH = Ticket._meta.get_field("subject").max_length or 200
+
 
 def _next_number(*, organization: Organization) -> int:
-    # The counter row exists once per organization; its lock serialises numbering inside this tenant only.
-    TicketCounter.objects.bulk_create([TicketCounter(organization=organization)], ignore_conflicts=True)
-    counter = TicketCounter.objects.select_for_update().get(organization=organization)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number", "updated_at"])
-    return counter.last_number
+    # One counter row per organization; the UPDATE's row lock serialises numbering inside this tenant only.
+    counter = TicketCounter.objects.filter(organization=organization)
+    if not counter.update(last_number=F("last_number") + 1):
+        TicketCounter.objects.bulk_create([TicketCounter(organization=organization)], ignore_conflicts=True)
+        counter.update(last_number=F("last_number") + 1)
+    return int(counter.values_list("last_number", flat=True).get())
 
 
 @transaction.atomic
@@ -45,6 +48,8 @@ def ticket_open(
     errors = []
     if not subject.strip():
         errors.append({"field": "subject", "code": "blank", "detail": "Say in a few words what is wrong."})
+    elif len(subject.strip()) > SUBJECT_MAX_LENGTH:
+        errors.append({"field": "subject", "code": "max_length", "detail": f"At most {SUBJECT_MAX_LENGTH} characters."})
     if priority not in Priority.values:
         errors.append({"field": "priority", "code": "invalid_choice", "detail": "Choose P1, P2, P3 or P4."})
     if ticket_type not in TicketType.values:
@@ -73,8 +78,7 @@ def ticket_open(
         received_at=received_at or now,
         last_activity_at=now,
     )
-    ticket.full_clean(exclude=["organization", "requester", "assignee"])
-    ticket.save()
+    ticket.save()  # every field was checked above; full_clean would cost a query per constraint on this hot path
     record_event(ticket=ticket, actor=requester, kind=TicketEvent.Kind.OPENED, detail={"source": source})
     ticket_opened.send(sender=Ticket, ticket=ticket)
     notify_ticket_opened(ticket=ticket)
