@@ -1,7 +1,7 @@
 # One image for every process of the portal: web (the default command), Celery worker and Celery beat.
 #   docker build -t walt-portal .
 #   docker run … walt-portal                                   # web: gunicorn on port 8000
-#   docker run … walt-portal celery -A walt_portal worker --queues default,sla,notifications --loglevel INFO
+#   docker run … walt-portal celery -A walt_portal worker --queues default,sla,notifications,monitoring --loglevel INFO
 #   docker run … walt-portal celery -A walt_portal beat --loglevel INFO --schedule /tmp/celerybeat-schedule
 # Configuration comes from the environment at run time (see .env.example); nothing secret is baked in.
 FROM python:3.11-slim-bookworm

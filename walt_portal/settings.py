@@ -203,6 +203,10 @@ TICKET_REOPEN_PERIOD_DAYS = env.int("TICKET_REOPEN_PERIOD_DAYS", default=7)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # request bodies other than file uploads
 
+# ---------------------------------------------------------------- monitoring
+# Alert bodies above this are answered 413 before they are parsed.
+MONITORING_MAX_BODY_BYTES = env.int("MONITORING_MAX_BODY_BYTES", default=1024 * 1024)
+
 # ---------------------------------------------------------------- e-mail
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
@@ -246,6 +250,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several APIs have a field named "kind"; name the monitoring source's choices explicitly.
+    "ENUM_NAME_OVERRIDES": {"MonitoringSourceKindEnum": "monitoring.models.Kind"},
 }
 
 # ---------------------------------------------------------------- Celery
@@ -283,6 +289,8 @@ CELERY_TASK_ROUTES = {
     # Slow mail servers must never delay SLA sweeps or alert processing.
     "notifications.*": {"queue": "notifications"},
     "sla.*": {"queue": "sla"},
+    # Alert intake has its own workers, so a storm of alerts never delays SLA sweeps or mail, nor the reverse.
+    "monitoring.*": {"queue": "monitoring"},
     "tenancy.send_invitation": {"queue": "notifications"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -322,7 +330,20 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": schedule(timedelta(minutes=1)),
         "options": {"expires": 60},
     },
+    # Accepted alerts are processed by a task queued after commit; this sweep processes those whose message was lost.
+    "monitoring-sweep-events": {
+        "task": "monitoring.sweep_events",
+        "schedule": schedule(timedelta(seconds=15)),
+        "options": {"expires": 15},
+    },
+    # Alerts held back by a maintenance window become tickets when the window ends if they still fire.
+    "monitoring-release-suppressed": {
+        "task": "monitoring.release_suppressed",
+        "schedule": schedule(timedelta(minutes=1)),
+        "options": {"expires": 60},
+    },
 }
+MONITORING_MAX_BODY_BYTES = env.int("MONITORING_MAX_BODY_BYTES", default=1024 * 1024)
 HEARTBEAT_MAX_AGE = timedelta(seconds=env.int("HEARTBEAT_MAX_AGE_SECONDS", default=60))
 
 # ---------------------------------------------------------------- logging

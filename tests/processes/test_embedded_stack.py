@@ -72,7 +72,7 @@ def test_make_run_stack_serves_the_portal_with_worker_and_beat_alive(embedded_en
             "walt_portal",
             "worker",
             "--queues",
-            "default,sla,notifications",
+            "default,sla,notifications,monitoring",
             "--concurrency",
             "1",
         ],
