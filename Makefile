@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BASE_STAMP := $(VENV)/.base-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint format lock clean
+.PHONY: run test lint format lock clean bench
 
 $(BASE_STAMP): requirements/base.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ lint: $(DEV_STAMP)
 format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## bench: seed the bench database, serve the portal with gunicorn and measure it (docs/performance.md).
+## Not part of `make test`. Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--scale full".
+bench: $(BASE_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## lock: re-resolve requirements/*.in into the pinned requirements/*.txt in a throwaway virtualenv.
 lock:

@@ -1,0 +1,1 @@
+"""The scenarios: HTTP ones drive gunicorn through `bench.driver`; the others run in the bench process."""
