@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.heartbeat import heartbeat_record
@@ -32,25 +32,40 @@ def sla_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> Sweep
     while True:
         found, warned, breached = _sweep_batch(now=now, batch=batch)
         warnings, breaches = warnings + warned, breaches + breached
-        if found < batch:
-            break
+        if found < batch or not (warned or breached):
+            break  # done, or what is left is locked by another sweeper or a reply: the next sweep gets it
     heartbeat_record(name=SWEEPER_HEARTBEAT, at=timezone.now())
     return SweepResult(warnings=warnings, breaches=breaches)
 
 
-def _due_clocks(*, now: datetime, batch: int) -> list[Clock]:
-    return list(
-        Clock.objects.filter(state=ClockState.RUNNING)
-        .filter(Q(due_at__lte=now) | Q(warned_at__isnull=True, warn_at__lte=now))
-        .select_related("ticket", "ticket__organization", "ticket__assignee")
-        .select_for_update(skip_locked=True, of=("self", "ticket"))
-        .order_by("due_at")[:batch]
-    )
+def _due_clock_ids(*, now: datetime, batch: int) -> list[int]:
+    """Clocks with a due deadline or warning: two range scans, one on each partial index, so an idle sweep reads
+    nothing however many clocks are running."""
+    running = Clock.objects.filter(state=ClockState.RUNNING)
+    breaches = running.filter(due_at__lte=now).order_by("due_at").values_list("pk", flat=True)[:batch]
+    warnings = (
+        running.filter(warned_at__isnull=True, warn_at__lte=now).order_by("warn_at").values_list("pk", flat=True)
+    )[:batch]
+    return sorted({*breaches, *warnings})[:batch]
+
+
+def _sweep_batch(*, now: datetime, batch: int) -> tuple[int, int, int]:
+    due = _due_clock_ids(now=now, batch=batch)
+    if not due:
+        return 0, 0, 0
+    return _sweep_locked(due, now=now)
 
 
 @transaction.atomic
-def _sweep_batch(*, now: datetime, batch: int) -> tuple[int, int, int]:
-    clocks = _due_clocks(now=now, batch=batch)
+def _sweep_locked(due: list[int], *, now: datetime) -> tuple[int, int, int]:
+    # Another sweeper may hold some of these clocks or have recorded them since: skip the first, re-check the rest.
+    clocks = list(
+        Clock.objects.filter(pk__in=due, state=ClockState.RUNNING)
+        .filter(Q(due_at__lte=now) | Q(warned_at__isnull=True, warn_at__lte=now))
+        .select_related("ticket", "ticket__organization", "ticket__assignee")
+        .select_for_update(skip_locked=True, of=("self", "ticket"))
+        .order_by("pk")
+    )
     try:
         with transaction.atomic():
             warned, breached = _record_batch(clocks, now=now)
@@ -67,27 +82,31 @@ def _sweep_batch(*, now: datetime, batch: int) -> tuple[int, int, int]:
             warned += int(not was_warned and clock.warned_at is not None)
             breached += int(not was_breached and clock.state == ClockState.BREACHED)
         _summaries_refresh(clocks)
-    return len(clocks), warned, breached
+    return len(due), warned, breached
 
 
 def _record_batch(clocks: list[Clock], *, now: datetime) -> tuple[int, int]:
     """The sweep's fast path: a handful of statements for a whole batch, whatever its size."""
     records: list[tuple[Record, Clock]] = []
     events: list[ClockEvent] = []
+    warned_ids, breached_ids = [], []
     for clock in clocks:
         assert clock.due_at is not None
         if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
             clock.warned_at = now
+            warned_ids.append(clock.pk)
             records.append((_record(clock, Record.Kind.WARNING, due_at=clock.warn_at, now=now), clock))
             events.append(event(clock, ClockEvent.Kind.WARNED, now))
         if clock.due_at <= now:
             clock.state, clock.breached_at = ClockState.BREACHED, clock.due_at
+            breached_ids.append(clock.pk)
             records.append((_record(clock, Record.Kind.BREACH, due_at=clock.due_at, now=now), clock))
             events.append(event(clock, ClockEvent.Kind.BREACHED, now, detected_by=Record.DetectedBy.SWEEP))
-        clock.updated_at = now
     Record.objects.bulk_create([record for record, _ in records])
     ClockEvent.objects.bulk_create(events)
-    Clock.objects.bulk_update(clocks, ["state", "breached_at", "warned_at", "updated_at"])
+    # Two plain UPDATEs: the same values for every row, so no per-row CASE expression to build.
+    Clock.objects.filter(pk__in=warned_ids).update(warned_at=now, updated_at=now)
+    Clock.objects.filter(pk__in=breached_ids).update(state=ClockState.BREACHED, breached_at=F("due_at"), updated_at=now)
     notify_records(records)
     _summaries_refresh(clocks)
     warned = sum(1 for record, _ in records if record.kind == Record.Kind.WARNING)
