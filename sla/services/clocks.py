@@ -47,7 +47,9 @@ def event(clock: Clock, kind: str, at: datetime, **detail: Any) -> ClockEvent:
     )
 
 
-def record(clock: Clock, *, kind: str, due_at: datetime, now: datetime, detected_by: str) -> Record | None:
+def record(
+    clock: Clock, *, kind: str, due_at: datetime, now: datetime, detected_by: str, notify: bool = True
+) -> Record | None:
     """Record a warning or breach once and notify it. The clock's row lock orders the callers; the unique
     constraint is the backstop, and only the caller whose insert wins sends notices."""
     try:
@@ -65,7 +67,8 @@ def record(clock: Clock, *, kind: str, due_at: datetime, now: datetime, detected
             )
     except IntegrityError:
         return None
-    notify_records([(row, clock)])
+    if notify:
+        notify_records([(row, clock)])
     return row
 
 
@@ -75,7 +78,15 @@ def settle(clock: Clock, *, now: datetime, detected_by: str = Record.DetectedBy.
         return
     if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
         clock.warned_at = now
-        record(clock, kind=Record.Kind.WARNING, due_at=clock.warn_at, now=now, detected_by=detected_by)
+        # A warning that falls due with its own breach is recorded, but only the breach is news.
+        record(
+            clock,
+            kind=Record.Kind.WARNING,
+            due_at=clock.warn_at,
+            now=now,
+            detected_by=detected_by,
+            notify=clock.due_at > now,
+        )
         event(clock, ClockEvent.Kind.WARNED, now).save()
     if clock.due_at <= now:
         breach(clock, now=now, detected_by=detected_by)

@@ -102,12 +102,20 @@ def _record_batch(clocks: list[Clock], *, now: datetime) -> tuple[int, int]:
             breached_ids.append(clock.pk)
             records.append((_record(clock, Record.Kind.BREACH, due_at=clock.due_at, now=now), clock))
             events.append(event(clock, ClockEvent.Kind.BREACHED, now, detected_by=Record.DetectedBy.SWEEP))
+    breached = set(breached_ids)
     Record.objects.bulk_create([record for record, _ in records])
     ClockEvent.objects.bulk_create(events)
     # Two plain UPDATEs: the same values for every row, so no per-row CASE expression to build.
     Clock.objects.filter(pk__in=warned_ids).update(warned_at=now, updated_at=now)
     Clock.objects.filter(pk__in=breached_ids).update(state=ClockState.BREACHED, breached_at=F("due_at"), updated_at=now)
-    notify_records(records)
+    # A warning that falls due with its own breach (a sweep catching up) is recorded, but only the breach is news.
+    notify_records(
+        [
+            (record, clock)
+            for record, clock in records
+            if not (record.kind == Record.Kind.WARNING and clock.pk in breached)
+        ]
+    )
     _summaries_refresh(clocks)
     warned = sum(1 for record, _ in records if record.kind == Record.Kind.WARNING)
     return warned, len(records) - warned
