@@ -60,15 +60,21 @@ def support_admin_list() -> QuerySet[User]:
     return User.objects.filter(is_active=True).filter(Q(staff_role=User.StaffRole.SUPPORT_ADMIN) | Q(is_superuser=True))
 
 
-def organization_list_with_package(*, user: User, at: datetime) -> QuerySet[Organization]:
-    """The organizations a user may see, each annotated with `package`: the package in force at `at`."""
+def package_in_force(*, organization: OuterRef, at: datetime) -> Subquery:
+    """The package of the contract in force at `at` for the organization `organization` refers to, as a subquery:
+    lists annotate it in their one query instead of asking per row."""
     in_force = (
-        Contract.objects.filter(organization=OuterRef("pk"), effective_from__lte=at)
+        Contract.objects.filter(organization=organization, effective_from__lte=at)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
         .order_by("-effective_from")
         .values("package")[:1]
     )
-    return organization_list_for_user(user=user).annotate(package=Subquery(in_force))
+    return Subquery(in_force)
+
+
+def organization_list_with_package(*, user: User, at: datetime) -> QuerySet[Organization]:
+    """The organizations a user may see, each annotated with `package`: the package in force at `at`."""
+    return organization_list_for_user(user=user).annotate(package=package_in_force(organization=OuterRef("pk"), at=at))
 
 
 def access_grant_list(*, organization: Organization) -> QuerySet[AccessGrant]:

@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     if user.is_walt_staff:
-        return redirect("staff-organizations")
+        return redirect("queue")  # engineers work the cross-organization queue all day
     organizations = list(organization_list_for_user(user=user))
     if len(organizations) == 1:
         return redirect("organization-overview", org_slug=organizations[0].slug)

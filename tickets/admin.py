@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from tickets.models import Attachment, Message, Ticket, TicketEvent, VideoCall
+from tickets.models import Attachment, Message, TakeNextSkip, Ticket, TicketEvent, VideoCall
 
 
 class ReadOnlyInline(admin.TabularInline[Any, Ticket]):
@@ -65,4 +65,23 @@ class VideoCallAdmin(admin.ModelAdmin[VideoCall]):
     readonly_fields = ("ticket", "requested_by", "note", "state", "scheduled_at", "link", "reason", "decided_by")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(TakeNextSkip)
+class TakeNextSkipAdmin(admin.ModelAdmin[TakeNextSkip]):
+    """Every time an engineer passed over the head of the queue, and why: a record, so read-only."""
+
+    list_display = ("created_at", "engineer", "ticket", "reason")
+    list_select_related = ("engineer", "ticket")
+    search_fields = ("ticket__reference", "engineer__email", "reason")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TakeNextSkip | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TakeNextSkip | None = None) -> bool:
         return False

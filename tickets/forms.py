@@ -8,10 +8,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
 from tenancy.forms import DATETIME_LOCAL_FORMAT, DateTimeLocalInput, PortalForm
-from tenancy.models import AccessGrant, User
+from tenancy.models import AccessGrant, Organization, Package, Region, User
 from tenancy.timezones import format_in_timezone
 from tickets.entitlements import GUIDANCE_ONLY_EXPLANATION
-from tickets.models import Priority, Status, TicketType, VideoCall
+from tickets.models import OPEN_STATUSES, Priority, Status, TicketType, VideoCall
+from tickets.queue import AssigneeFilter, QueueFilters, Sort, SourceFilter, View
 
 MAX_FILES = 5
 FILE_HELP = "Up to 10 MiB each: text, log, Markdown, CSV, JSON, YAML, PDF, PNG, JPEG, GIF, ZIP or gzip."
@@ -167,3 +168,58 @@ class ChangeRecordForm(PortalForm):
         assert isinstance(access_grant, GrantChoiceField)
         access_grant.queryset = grants
         access_grant.zone = self.zone
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, read from the URL so that a view can be bookmarked and shared."""
+
+    view = forms.ChoiceField(choices=View.choices, required=False)
+    organization: forms.ModelChoiceField[Organization] = forms.ModelChoiceField(
+        queryset=None,
+        to_field_name="slug",
+        required=False,
+        # A text box, not a list of every organization: rendering the form must not read them all.
+        widget=forms.TextInput(attrs={"placeholder": "e.g. acme", "autocomplete": "off"}),
+        help_text="Its slug; the organization links in the rows set it.",
+        error_messages={"invalid_choice": "No organization has this slug."},
+    )
+    package = forms.ChoiceField(choices=[("", "Any package"), *Package.choices], required=False)
+    region = forms.ChoiceField(choices=[("", "Any region"), *Region.choices], required=False)
+    priority = forms.ChoiceField(choices=[("", "Any priority"), *Priority.choices], required=False)
+    type = forms.ChoiceField(choices=[("", "Any type"), *TicketType.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any open status"), *[(s.value, s.label) for s in OPEN_STATUSES]], required=False
+    )
+    assignee = forms.ChoiceField(choices=AssigneeFilter.choices, required=False)
+    source = forms.ChoiceField(choices=[("", "Any source"), *SourceFilter.choices], required=False)
+    sort = forms.ChoiceField(label="Order", choices=[("", "The view's own order"), *Sort.choices], required=False)
+
+    def __init__(self, *args: Any, organizations: QuerySet[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        organization = self.fields["organization"]
+        assert isinstance(organization, forms.ModelChoiceField)
+        organization.queryset = organizations
+
+    def queue_filters(self) -> QueueFilters:
+        data = self.cleaned_data
+        return QueueFilters(
+            organization=data.get("organization"),
+            package=data.get("package") or "",
+            region=data.get("region") or "",
+            priority=data.get("priority") or "",
+            type=data.get("type") or "",
+            status=data.get("status") or "",
+            assignee=data.get("assignee") or AssigneeFilter.ANYONE,
+            source=data.get("source") or "",
+            view=data.get("view") or View.ALL,
+            sort=data.get("sort") or "",
+        )
+
+
+class TakeNextForm(PortalForm):
+    """Take the head of the queue; or pass over `skip` (the head, or the ticket just taken) for a recorded reason."""
+
+    skip = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why skip it (recorded)", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -107,11 +107,52 @@ class Ticket(TenantOwnedModel):
             models.Index(
                 fields=["sla_next_due_at"], name="ticket_next_due", condition=Q(sla_next_due_at__isnull=False)
             ),
+            # The engineers' queue in its order. Its trailing columns are every one the queue filters and counts on,
+            # so that finding a page's ids and counting open work (100,000 rows at scale) read this index only, not
+            # the table. Key columns rather than INCLUDE, which SQLite lacks.
             models.Index(
-                fields=["priority", "received_at"],
+                fields=[
+                    "priority",
+                    "received_at",
+                    "id",
+                    "organization",
+                    "assignee",
+                    "type",
+                    "status",
+                    "source",
+                    "first_responded_at",
+                    "sla_first_response_state",
+                    "sla_first_response_due_at",
+                    "sla_resolution_state",
+                    "sla_resolution_due_at",
+                ],
                 name="ticket_open_queue",
                 condition=Q(status__in=["new", "open", "waiting_on_customer"]),
             ),
+            # "Mine" and "unassigned" (also take-next's head) in the queue's order, the other sorts the queue offers,
+            # the change marker its live refresh polls, and today's stopped clocks for compliance.
+            models.Index(
+                fields=["assignee", "priority", "received_at"],
+                name="ticket_open_assignee_queue",
+                condition=Q(status__in=["new", "open", "waiting_on_customer"]),
+            ),
+            models.Index(
+                fields=["sla_next_due_at"],
+                name="ticket_open_next_due",
+                condition=Q(status__in=["new", "open", "waiting_on_customer"]),
+            ),
+            models.Index(
+                fields=["-last_activity_at"],
+                name="ticket_open_activity",
+                condition=Q(status__in=["new", "open", "waiting_on_customer"]),
+            ),
+            models.Index(fields=["updated_at"], name="ticket_updated"),
+            models.Index(
+                fields=["first_responded_at"],
+                name="ticket_first_responded",
+                condition=Q(first_responded_at__isnull=False),
+            ),
+            models.Index(fields=["resolved_at"], name="ticket_resolved", condition=Q(resolved_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -214,3 +255,23 @@ class TicketEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id}"
+
+
+class TakeNextSkip(TenantOwnedModel):
+    """An engineer passed over the head of the queue with "take next": who, which ticket, why; `created_at` is when.
+
+    The queue's order is the SLA's promise (priority, then time received), so every exception to it is on record.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    engineer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at", "-pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["organization", "-created_at"], name="takenextskip_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engineer_id} skipped {self.ticket_id}"

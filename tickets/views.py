@@ -2,6 +2,8 @@
 
 Every action is a small POST view: it parses one form, calls the service, and redirects back to the ticket with a
 message; when the service refuses, the ticket page is rendered again with the refusal beside the form (400 or 403).
+The engineers' queue opens tickets in a side panel: it asks with `X-Requested-With: fetch`, and then the page and
+every action answer with the panel fragment instead (the outcome on top, refusals beside their forms).
 """
 
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import ApplicationError
@@ -51,6 +54,11 @@ from tickets.models import Attachment, Status, Ticket, TicketType, VideoCall
 from tickets.notices import ticket_link
 
 PAGE_SIZE = 25
+
+
+def _wants_panel(request: TenantRequest) -> bool:
+    """The queue's side panel (staff only) fetches the ticket and posts its actions with this header."""
+    return request.user.is_walt_staff and request.headers.get("X-Requested-With") == "fetch"
 
 
 def _zone(request: TenantRequest) -> tzinfo:
@@ -189,6 +197,7 @@ def _render_detail(
     package = organization_package(organization=organization)
     context: dict[str, Any] = {
         "organization": organization,
+        "package": package,
         "ticket": ticket,
         "is_staff": staff,
         "conversation": selectors.message_list(ticket=ticket, include_internal=staff),
@@ -223,7 +232,10 @@ def _render_detail(
         name, form, what = failed
         context[name] = form
         context["problem"] = {"title": what, "errors": _error_list(form), "anchor": name.removesuffix("_form")}
-    return render(request, "tickets/ticket_detail.html", context, status=status)
+    template = "tickets/queue_panel.html" if _wants_panel(request) else "tickets/ticket_detail.html"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["X-Requested-With"])  # one URL, two representations: caches must tell them apart
+    return response
 
 
 def _act(
@@ -246,6 +258,8 @@ def _act(
             status = error.status_code
         else:
             messages.success(request, done)
+            if _wants_panel(request):
+                return _render_detail(request, _ticket(request, ticket_id))  # as it is now, after the change
             return redirect(ticket_link(ticket))
     return _render_detail(request, ticket, status=status, failed=(name, form, failure))
 

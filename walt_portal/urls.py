@@ -11,6 +11,7 @@ admin.site.site_title = "WALT Labs Support admin"
 urlpatterns = [
     path("", include("tenancy.urls")),
     path("", include("tickets.urls")),
+    path("", include("tickets.queue_urls")),
     path("", include("maintenance.urls")),
     path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include("tenancy.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("tickets.api.urls")),
+    path("api/v1/", include("tickets.api.queue_urls")),
     path("api/v1/", include("sla.api.urls")),
     path("api/v1/", include("maintenance.api.urls")),
     path("api/v1/", include("monitoring.api.urls")),

@@ -26,8 +26,9 @@ def sign_in(page: Page, email: str) -> None:
         ("ada@acme.example", "Acme Corp", ["Acme Corp", "Members"], ["Organizations", "Admin", "Globex GmbH"]),
         ("max@acme.example", "Acme Corp", ["Acme Corp"], ["Organizations", "Admin", "Members"]),
         ("greta@globex.example", "Globex GmbH", ["Globex GmbH", "Members"], ["Organizations", "Acme Corp"]),
-        (DEMO_ENGINEER, "Organizations", ["Acme Corp", "Globex GmbH"], ["Admin"]),
-        (DEMO_SUPPORT_ADMIN, "Organizations", ["Acme Corp", "Admin"], []),
+        # Staff land on the engineers' queue, which lists every organization's open work.
+        (DEMO_ENGINEER, "Queue · every organization", ["Queue", "Acme Corp", "Globex GmbH"], ["Admin"]),
+        (DEMO_SUPPORT_ADMIN, "Queue · every organization", ["Queue", "Acme Corp", "Admin"], []),
     ],
 )
 def test_each_demo_user_signs_in_and_sees_their_navigation(page: Page, demo, email, heading, sees, does_not_see):

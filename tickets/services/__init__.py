@@ -11,6 +11,7 @@ from tickets.services.lifecycle import (
     ticket_type_change,
 )
 from tickets.services.opening import ticket_open
+from tickets.services.queue import ticket_take_next
 from tickets.services.sla_summary import ClockSummary, TicketSlaSummary, ticket_sla_summaries_set
 from tickets.services.video_calls import video_call_decide, video_call_request
 
@@ -26,6 +27,7 @@ __all__ = [
     "ticket_reply",
     "ticket_sla_summaries_set",
     "ticket_status_change",
+    "ticket_take_next",
     "ticket_type_change",
     "video_call_decide",
     "video_call_request",

@@ -1,0 +1,449 @@
+"""The engineers' queue: open work of every organization, in the SLA's order, and what keeps the page live.
+
+Reads only. SLA state comes from the summary `sla` writes onto each ticket row (`sla_*` columns), so the queue sorts
+and filters one indexed table and `tickets` never imports `sla`. A running clock is shown as "warning" in the last
+quarter of its window (from `received_at` to its deadline), which is where the default 75 % warning threshold lies.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from functools import cached_property
+from uuid import UUID
+
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce, Least
+
+from tenancy.models import Organization, User
+from tenancy.selectors import organization_list_with_package, package_in_force
+from tickets.models import OPEN_STATUSES, Priority, Source, Ticket
+
+WARNING_PART = 4  # a running clock warns in the last quarter of its window
+# Tickets written this close to the newest write count in the change marker, so a transaction that commits after a
+# later one (its `updated_at` is older than the newest) still changes the marker.
+CHANGE_WINDOW = timedelta(seconds=30)
+RUNNING, PAUSED, MET, BREACHED = "running", "paused", "met", "breached"
+COUNT_CAP = 1000  # a queue's rows are counted up to here
+COUNTS_FRESH_SECONDS = 5
+CLOCKS = ("first_response", "resolution")
+
+
+class Sort(models.TextChoices):
+    PRIORITY = "priority", "Priority, then time received"
+    DUE = "due", "Time to breach"
+    UPDATED = "updated", "Last activity"
+
+
+class View(models.TextChoices):
+    ALL = "all", "All open work"
+    AT_RISK = "at_risk", "At risk (warned or breached)"
+    BREACHED = "breached", "Breached"
+
+
+class AssigneeFilter(models.TextChoices):
+    ANYONE = "anyone", "Anyone"
+    ME = "me", "Me"
+    UNASSIGNED = "unassigned", "Unassigned"
+
+
+class SourceFilter(models.TextChoices):
+    PORTAL = "portal", "Portal or API"
+    MONITORING = "monitoring", "Monitoring"
+
+
+ORDER_LABELS = {
+    Sort.PRIORITY: "Priority (P1 first), then time received (oldest first): the SLA's order",
+    Sort.DUE: "Time to breach: the soonest running deadline first (you picked this order)",
+    Sort.UPDATED: "Last activity, newest first (you picked this order)",
+    "risk": "Soonest deadline first, overdue first (the at-risk view's order)",
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the engineer asked for; field names are the URL's parameters. `sort` empty: the view's own order."""
+
+    organization: Organization | None = None
+    package: str = ""
+    region: str = ""
+    priority: str = ""
+    type: str = ""
+    status: str = ""
+    assignee: str = AssigneeFilter.ANYONE
+    source: str = ""
+    view: str = View.ALL
+    sort: str = ""
+
+    @property
+    def order(self) -> str:
+        if self.sort:
+            return self.sort
+        return "risk" if self.view == View.AT_RISK else Sort.PRIORITY
+
+    @property
+    def order_label(self) -> str:
+        return ORDER_LABELS[self.order]
+
+    @property
+    def narrowed(self) -> bool:
+        return self != QueueFilters(sort=self.sort)
+
+
+def _due(clock: str) -> F:
+    return F(f"sla_{clock}_due_at")
+
+
+def _duration(expression: CombinedExpression) -> ExpressionWrapper[CombinedExpression]:
+    # Stated, so that SQLite (durations as integer microseconds) does duration arithmetic, not text arithmetic.
+    return ExpressionWrapper(expression, output_field=DurationField())
+
+
+def _still_to_meet(clock: str) -> Q:
+    """A clock whose deadline still matters: running or breached, and for the first response, nobody answered."""
+    pending = Q(**{f"sla_{clock}_state__in": [RUNNING, BREACHED]})
+    return pending & Q(first_responded_at__isnull=True) if clock == "first_response" else pending
+
+
+def _breached(now: datetime) -> Q:
+    q = Q()
+    for clock in CLOCKS:
+        q |= _still_to_meet(clock) & (Q(**{f"sla_{clock}_state": BREACHED}) | Q(**{f"sla_{clock}_due_at__lte": now}))
+    return q
+
+
+def _warned(now: datetime) -> Q:
+    """Running, not yet due, and in the last 1/WARNING_PART of its window: WARNING_PART × (due - now) ≤ due - received.
+    Multiplied rather than divided, so that SQLite stays in integer microseconds. Needs `_with_warnings`."""
+    q = Q()
+    for clock in CLOCKS:
+        q |= Q(
+            **{f"sla_{clock}_state": RUNNING, f"sla_{clock}_due_at__gt": now},
+            **{f"{clock}_left_scaled__lte": F(f"{clock}_window")},
+        )
+    return q
+
+
+def _with_warnings(tickets: QuerySet[Ticket], now: datetime) -> QuerySet[Ticket]:
+    moment = Value(now, output_field=DateTimeField())
+    return tickets.annotate(
+        **{f"{clock}_window": _duration(_due(clock) - F("received_at")) for clock in CLOCKS},
+        **{f"{clock}_left_scaled": _duration(_duration(_due(clock) - moment) * WARNING_PART) for clock in CLOCKS},
+    )
+
+
+def _risk_due() -> Least:
+    """The earliest deadline still to be met, breached ones included (Least ignores NULLs only on PostgreSQL)."""
+    first, resolution = (
+        Case(When(_still_to_meet(clock), then=_due(clock)), default=None, output_field=DateTimeField())
+        for clock in CLOCKS
+    )
+    return Least(Coalesce(first, resolution), Coalesce(resolution, first))
+
+
+def _ordered(tickets: QuerySet[Ticket], order: str) -> QuerySet[Ticket]:
+    sla_order = ("priority", "received_at", "pk")
+    if order == Sort.DUE:
+        return tickets.order_by(F("sla_next_due_at").asc(nulls_last=True), *sla_order)
+    if order == Sort.UPDATED:
+        return tickets.order_by("-last_activity_at", *sla_order)
+    if order == "risk":
+        return tickets.annotate(risk_due_at=_risk_due()).order_by(F("risk_due_at").asc(nulls_last=True), *sla_order)
+    return tickets.order_by(*sla_order)
+
+
+def _by_organization(
+    tickets: QuerySet[Ticket], filters: QueueFilters, *, user: User, now: datetime
+) -> QuerySet[Ticket]:
+    if filters.organization is not None:
+        # One organization's open work is small: its index narrows it, and the rest filters it.
+        tickets = tickets.filter(organization=filters.organization)
+        if filters.package:
+            tickets = tickets.filter(Q(package=filters.package))
+        return tickets.filter(organization__region=filters.region) if filters.region else tickets
+    if filters.package or filters.region:
+        # Resolved to the organizations' ids first (one small query): the database can then estimate the share
+        # of the queue they hold and walk the queue's own index, instead of visiting organization after organization.
+        organizations = organization_list_with_package(user=user, at=now)
+        if filters.package:
+            organizations = organizations.filter(Q(package=filters.package))
+        if filters.region:
+            organizations = organizations.filter(region=filters.region)
+        return tickets.filter(organization_id__in=list(organizations.values_list("pk", flat=True)))
+    return tickets
+
+
+def _by_ticket(tickets: QuerySet[Ticket], filters: QueueFilters, *, user: User) -> QuerySet[Ticket]:
+    for name in ("priority", "type", "status"):
+        if value := getattr(filters, name):
+            tickets = tickets.filter(**{name: value})
+    if filters.assignee == AssigneeFilter.ME:
+        tickets = tickets.filter(assignee=user)
+    elif filters.assignee == AssigneeFilter.UNASSIGNED:
+        tickets = tickets.filter(assignee__isnull=True)
+    if filters.source == SourceFilter.PORTAL:
+        tickets = tickets.filter(source__in=[Source.PORTAL, Source.API])
+    elif filters.source == SourceFilter.MONITORING:
+        tickets = tickets.filter(source=Source.MONITORING)
+    return tickets
+
+
+def queue_list(*, user: User, filters: QueueFilters, now: datetime) -> QuerySet[Ticket]:
+    """Open work across every organization (the caller is staff), each row with its organization, assignee and
+    `package` (the package in force now) in one query."""
+    if not user.is_walt_staff:
+        return Ticket.objects.none()  # the queue spans tenants: fail closed for anyone else
+    tickets: QuerySet[Ticket] = (
+        Ticket.objects.filter(status__in=OPEN_STATUSES)
+        .select_related("organization", "assignee")
+        .annotate(package=package_in_force(organization=OuterRef("organization_id"), at=now))
+    )
+    tickets = _by_ticket(_by_organization(tickets, filters, user=user, now=now), filters, user=user)
+    if filters.view == View.AT_RISK:
+        tickets = _with_warnings(tickets, now).filter(_breached(now) | _warned(now))
+    elif filters.view == View.BREACHED:
+        tickets = tickets.filter(_breached(now))
+    return _ordered(tickets, filters.order)
+
+
+class QueuePaginator(Paginator[Ticket]):
+    """Counts at most COUNT_CAP rows. An exact count of a large queue reads every open ticket on every request, and
+    nobody pages past its thousandth ticket: beyond, the page says "1000+" and the filters narrow it. The counts at a
+    glance stay exact."""
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, COUNT_CAP)
+
+    @cached_property
+    def capped(self) -> bool:
+        return self._counted > COUNT_CAP
+
+    def __init__(self, object_list: QuerySet[Ticket], per_page: int) -> None:
+        super().__init__(object_list, per_page)
+        self.tickets = object_list
+
+    def page(self, number: int | str) -> Page[Ticket]:
+        """The page in one statement of two steps: its ids first, which the queue's covering index answers without
+        reading the table whatever the filters and order, then only those rows (and their package)."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ids = self.tickets.values("pk")[bottom:top]
+        return Page(self.tickets.filter(pk__in=Subquery(ids)), number, self)
+
+    @cached_property
+    def _counted(self) -> int:
+        # Which rows are counted does not matter, only how many: no order, no columns, so any index may answer.
+        return self.tickets.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+
+def queue_head(*, exclude: Ticket | None = None) -> QuerySet[Ticket]:
+    """Take-next's candidates, best first: unassigned open work in the SLA's order. The caller locks and limits."""
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=True)
+    if exclude is not None:
+        tickets = tickets.exclude(pk=exclude.pk)
+    return tickets.order_by("priority", "received_at", "pk")
+
+
+def queue_ticket_get(*, user: User, public_id: UUID) -> Ticket:
+    """Any organization's ticket, for staff working the queue; raises Ticket.DoesNotExist for anyone else."""
+    if not user.is_walt_staff:
+        raise Ticket.DoesNotExist
+    return Ticket.objects.select_related("organization", "assignee").get(public_id=public_id)
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    total: int
+    by_priority: dict[str, int]
+    at_risk: int
+    breached: int
+    unassigned: int
+    first_response_met: int
+    first_response_breached: int
+    resolution_met: int
+    resolution_breached: int
+
+    @property
+    def first_response_stopped(self) -> int:
+        return self.first_response_met + self.first_response_breached
+
+    @property
+    def resolution_stopped(self) -> int:
+        return self.resolution_met + self.resolution_breached
+
+    @property
+    def first_response_compliance(self) -> float | None:
+        return self.first_response_met / self.first_response_stopped if self.first_response_stopped else None
+
+    @property
+    def resolution_compliance(self) -> float | None:
+        return self.resolution_met / self.resolution_stopped if self.resolution_stopped else None
+
+
+def queue_counts_recent(*, now: datetime, day_start: datetime) -> QueueCounts:
+    """`queue_counts`, computed at most once per COUNTS_FRESH_SECONDS and shared by every engineer: it reads every
+    open ticket (100,000 at scale), which costs far more than a page of rows. The live refresh polls as often."""
+    key = f"queue:counts:{day_start.isoformat()}:{int(now.timestamp()) // COUNTS_FRESH_SECONDS}"
+    counts: QueueCounts | None = cache.get(key)
+    if counts is None:
+        counts = queue_counts(now=now, day_start=day_start)
+        cache.set(key, counts, timeout=COUNTS_FRESH_SECONDS * 2)
+    return counts
+
+
+def queue_day_start(*, now: datetime, zone: tzinfo) -> datetime:
+    """Midnight of today in the viewer's timezone: where "today's compliance" starts."""
+    return now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _stopped_today(moment: str, clock: str, state: str, day_start: datetime) -> Coalesce:
+    """How many `clock`s stopped in `state` since `day_start`, as a value inside the open-work aggregate.
+
+    Those tickets are mostly closed, so they are counted by their own small index in an uncorrelated subquery, which
+    keeps the counts one statement and lets the open work be read from the queue's covering index alone. MAX() makes
+    the subquery an aggregate; COALESCE answers when there is no open work at all (an aggregate of no rows is NULL).
+    """
+    count = Subquery(
+        Ticket.objects.filter(**{f"{moment}__gte": day_start, f"sla_{clock}_state": state})
+        .order_by()
+        .values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+    )
+    return Coalesce(Max(count), count)
+
+
+def queue_counts(*, now: datetime, day_start: datetime) -> QueueCounts:
+    """The whole queue at a glance, and today's compliance: of the clocks stopped since `day_start` (a first response
+    given, a ticket resolved), the share that met their deadline. One query."""
+    figures = _with_warnings(Ticket.objects.filter(status__in=OPEN_STATUSES), now).aggregate(
+        total=Count("pk"),
+        at_risk=Count("pk", filter=_breached(now) | _warned(now)),
+        breached=Count("pk", filter=_breached(now)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        first_response_met=_stopped_today("first_responded_at", "first_response", MET, day_start),
+        first_response_breached=_stopped_today("first_responded_at", "first_response", BREACHED, day_start),
+        resolution_met=_stopped_today("resolved_at", "resolution", MET, day_start),
+        resolution_breached=_stopped_today("resolved_at", "resolution", BREACHED, day_start),
+        **{priority: Count("pk", filter=Q(priority=priority)) for priority in Priority.values},
+    )
+    return QueueCounts(by_priority={priority: figures.pop(priority) for priority in Priority.values}, **figures)
+
+
+def queue_version() -> str:
+    """A marker that changes whenever any ticket is written, for the live refresh to compare.
+
+    Tickets are never deleted and every write (the SLA summary's included) stamps `updated_at`, so the rows written
+    in the CHANGE_WINDOW before the newest write tell it: one index range read. The window, not just the newest
+    stamp, catches a transaction that commits after a later one, whose stamp is not the newest.
+    """
+    newest = Ticket.objects.order_by("-updated_at").values("updated_at")[:1]
+    recent = Ticket.objects.filter(
+        updated_at__gte=ExpressionWrapper(Subquery(newest) - CHANGE_WINDOW, output_field=DateTimeField())
+    ).values_list("pk", "updated_at")
+    return hashlib.sha256(repr(sorted(recent)).encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class ClockCell:
+    """One SLA clock of a queue row, as the row shows it."""
+
+    kind: str
+    label: str
+    state: str  # ok, warning, breached, paused, met, late (answered after the deadline), none
+    due_at: datetime | None
+    warn_at: datetime | None
+    remaining_seconds: float | None
+    text: str
+
+    @property
+    def counts_down(self) -> bool:
+        return self.state in {"ok", "warning", "breached"} and self.due_at is not None
+
+    @property
+    def flag(self) -> str:
+        """Said in words as well as in colour."""
+        return CLOCK_FLAGS.get(self.state, "")
+
+    @property
+    def due_ms(self) -> int | None:
+        return epoch_ms(self.due_at) if self.due_at else None
+
+    @property
+    def warn_ms(self) -> int | None:
+        return epoch_ms(self.warn_at) if self.warn_at else None
+
+
+CLOCK_FLAGS = {"warning": "At risk", "breached": "Breached"}
+
+
+def epoch_ms(moment: datetime) -> int:
+    """For the page's script, which counts down from these without parsing dates."""
+    return int(moment.timestamp() * 1000)
+
+
+def duration_text(seconds: float) -> str:
+    """'2 d 3 h', '3 h 5 min', '12 min 5 s', '45 s'; static/js/queue.js writes exactly the same."""
+    seconds = int(abs(seconds))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {seconds} s"
+    return f"{seconds} s"
+
+
+def countdown_text(due_at: datetime, now: datetime) -> str:
+    left = (due_at - now).total_seconds()
+    return f"{duration_text(left)} left" if left > 0 else f"{duration_text(left)} late"
+
+
+def clock_cell(ticket: Ticket, kind: str, *, now: datetime) -> ClockCell:
+    state: str = getattr(ticket, f"sla_{kind}_state")
+    due_at: datetime | None = getattr(ticket, f"sla_{kind}_due_at")
+    remaining: float | None = getattr(ticket, f"sla_{kind}_remaining_seconds")
+    label = "First response" if kind == "first_response" else "Resolution"
+    warn_at = due_at - (due_at - ticket.received_at) / WARNING_PART if due_at else None
+    answered = kind == "first_response" and ticket.first_responded_at is not None
+    shown, text = "none", "No clock"
+    if state == MET or (answered and state != BREACHED):
+        shown, text = "met", "Met"
+    elif answered:
+        shown, text = "late", "Met late"
+    elif state == PAUSED:
+        shown = "paused"
+        text = f"Paused · {duration_text(remaining)} left" if remaining is not None else "Paused"
+    elif state in (RUNNING, BREACHED) and due_at is not None:
+        assert warn_at is not None
+        shown = "breached" if state == BREACHED or due_at <= now else "warning" if warn_at <= now else "ok"
+        text = countdown_text(due_at, now)
+    return ClockCell(
+        kind=kind, label=label, state=shown, due_at=due_at, warn_at=warn_at, remaining_seconds=remaining, text=text
+    )
+
+
+def clock_cells(ticket: Ticket, *, now: datetime) -> list[ClockCell]:
+    return [clock_cell(ticket, kind, now=now) for kind in CLOCKS]
