@@ -32,18 +32,27 @@ class Calendar:
         return self.weekly is None
 
     def open_intervals(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-        """Open intervals in UTC, in order, from the one containing `start` onwards (clipped to start)."""
+        """Open intervals in UTC, in order and disjoint, from the one containing `start` onwards (clipped to start).
+
+        A day's spans are sorted in UTC, not taken in the order configured, and each begins where the previous one
+        ended at the earliest: a span edge on a wall-clock time that DST skips maps past the next span's opening.
+        """
         assert self.weekly is not None
         zone = ZoneInfo(self.timezone)
         day = start.astimezone(zone).date() - timedelta(days=1)  # an interval may cross midnight in UTC terms
         last_day = day + _SEARCH_LIMIT
+        floor = start
         while day <= last_day:
             if day not in self.holidays:
-                for opens, closes in self.weekly.get(day.weekday(), ()):
-                    begin = datetime.combine(day, opens, tzinfo=zone).astimezone(UTC)
-                    end = _local_end(day, closes, zone)
-                    if end > start and end > begin:
-                        yield max(begin, start), end
+                spans = sorted(
+                    (datetime.combine(day, opens, tzinfo=zone).astimezone(UTC), _local_end(day, closes, zone))
+                    for opens, closes in self.weekly.get(day.weekday(), ())
+                )
+                for opening, end in spans:
+                    begin = max(opening, floor)
+                    if end > begin:
+                        yield begin, end
+                        floor = end
             day += timedelta(days=1)
 
     def add(self, start: datetime, seconds: float) -> datetime:
