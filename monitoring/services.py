@@ -188,7 +188,12 @@ def monitoring_system_user() -> User:
     """The staff account monitoring acts as when it resolves tickets or leaves notes; nobody can sign in as it."""
     user, created = User.objects.get_or_create(
         email=SYSTEM_USER_EMAIL,
-        defaults={"full_name": "Monitoring", "staff_role": User.StaffRole.SUPPORT_ENGINEER, "on_duty": False},
+        defaults={
+            "full_name": "Monitoring",
+            "staff_role": User.StaffRole.SUPPORT_ENGINEER,
+            "on_duty": False,
+            "is_service_account": True,
+        },
     )
     if created:
         user.set_unusable_password()

@@ -61,6 +61,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=200, blank=True)
     staff_role = models.CharField(max_length=32, choices=StaffRole.choices, blank=True, default=StaffRole.NONE)
     on_duty = models.BooleanField(default=False, help_text="Receives new-ticket notices while on duty.")
+    is_service_account = models.BooleanField(
+        default=False, help_text="A system identity (such as monitoring): never notified, never assigned."
+    )
     timezone = models.CharField(
         max_length=64, blank=True, validators=[validate_timezone], help_text="Display timezone; empty uses the default."
     )

@@ -50,7 +50,9 @@ def contract_history(*, organization: Organization) -> QuerySet[Contract]:
 
 def staff_on_duty_list() -> QuerySet[User]:
     """Engineers who receive new-ticket notices: those on duty, or every active engineer when nobody is."""
-    engineers = User.objects.filter(is_active=True, staff_role=User.StaffRole.SUPPORT_ENGINEER)
+    engineers = User.objects.filter(
+        is_active=True, is_service_account=False, staff_role=User.StaffRole.SUPPORT_ENGINEER
+    )
     anyone_on_duty = Exists(engineers.filter(on_duty=True))
     # One query: the on-duty engineers, or all of them when the subquery finds nobody on duty.
     return engineers.filter(Q(on_duty=True) | ~anyone_on_duty)
@@ -93,7 +95,8 @@ def access_grant_active_list(*, organization: Organization, at: datetime) -> Que
 
 def staff_list() -> QuerySet[User]:
     """WALT engineers and admins who can be assigned tickets."""
-    return User.objects.filter(is_active=True).exclude(staff_role=User.StaffRole.NONE).order_by("full_name", "email")
+    people = User.objects.filter(is_active=True, is_service_account=False)
+    return people.exclude(staff_role=User.StaffRole.NONE).order_by("full_name", "email")
 
 
 def staff_get(*, public_id: UUID) -> User:

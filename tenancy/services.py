@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from core.exceptions import ApplicationError
 from tenancy.models import Contract, Membership, Organization, Package, User, reference_prefix_from_slug
 from tenancy.selectors import contract_active
+from tenancy.signals import contract_started
 from tenancy.tasks import invitation_send as invitation_send_task
 
 
@@ -98,6 +99,7 @@ def contract_start(
             )
         latest.effective_to = effective_from
         latest.save(update_fields=["effective_to", "updated_at"])
+    previous_package = latest.package if latest is not None else None
     contract = Contract(
         organization=organization,
         package=package,
@@ -107,6 +109,9 @@ def contract_start(
     )
     contract.full_clean()
     contract.save()
+    contract_started.send(
+        sender=Contract, organization=organization, contract=contract, previous_package=previous_package
+    )
     return contract
 
 
