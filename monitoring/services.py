@@ -242,15 +242,17 @@ def sign(*, secret: str, body: bytes, timestamp: int) -> str:
 
 def intake_refusal(*, source: MonitoringSource, at: datetime) -> IntakeResult | None:
     """403 for a disabled source or a Standard organization; only a counter remembers the attempt."""
-    if source.enabled and is_premium(organization=source.organization, at=at):
+    premium = is_premium(organization=source.organization, at=at)
+    if source.enabled and premium:
         return None
     MonitoringSource.objects.filter(pk=source.pk).update(refused_count=F("refused_count") + 1)
-    if not source.enabled:
-        message = "This monitoring source is disabled. An admin of the organization can enable it in the portal."
-        code = "source_disabled"
-    else:
+    # The package first: a downgrade also disables the sources, and "enable it" would be no answer on Standard.
+    if not premium:
         message = PREMIUM_ONLY
         code = "premium_only"
+    else:
+        message = "This monitoring source is disabled. An admin of the organization can enable it in the portal."
+        code = "source_disabled"
     return _rejected(message, [{"path": "$", "code": code, "detail": message}], 403)
 
 
