@@ -252,6 +252,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several APIs have a field named "kind"; name the monitoring source's choices explicitly.
     "ENUM_NAME_OVERRIDES": {"MonitoringSourceKindEnum": "monitoring.models.Kind"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "monitoring.api.schema.add_intake",
+    ],
 }
 
 # ---------------------------------------------------------------- Celery
