@@ -23,14 +23,14 @@ run: $(BASE_STAMP)
 	scripts/run.sh
 
 ## test: lint, types, import layers, Django checks, then the whole pytest suite on PostgreSQL and Redis.
-test: export DATABASE_URL := $(or $(TEST_DATABASE_URL),postgres://postgres@127.0.0.1:5432/walt_portal)
-test: export REDIS_URL := $(or $(TEST_REDIS_URL),redis://127.0.0.1:6379/1)
-test: export CELERY_BROKER_URL := $(or $(TEST_REDIS_URL),redis://127.0.0.1:6379/1)
-test: export DJANGO_DEBUG := false
-test: export DJANGO_SECRET_KEY := test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz
-test: export DJANGO_ALLOWED_HOSTS := testserver,localhost,127.0.0.1
-test: export DJANGO_HTTPS := false
-test: export DJANGO_MANIFEST_STATIC := false
+test lint: export DATABASE_URL := $(or $(TEST_DATABASE_URL),postgres://postgres@127.0.0.1:5432/walt_portal)
+test lint: export REDIS_URL := $(or $(TEST_REDIS_URL),redis://127.0.0.1:6379/1)
+test lint: export CELERY_BROKER_URL := $(or $(TEST_REDIS_URL),redis://127.0.0.1:6379/1)
+test lint: export DJANGO_DEBUG := false
+test lint: export DJANGO_SECRET_KEY := test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz
+test lint: export DJANGO_ALLOWED_HOSTS := testserver,localhost,127.0.0.1
+test lint: export DJANGO_HTTPS := false
+test lint: export DJANGO_MANIFEST_STATIC := false
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
