@@ -19,8 +19,38 @@ def organization_get_for_user(*, user: User, slug: str) -> Organization:
     return organization_list_for_user(user=user).get(slug=slug)
 
 
+def tenant_resolve(*, user: User, slug: str) -> tuple[Organization, Membership | None]:
+    """The organization named by a URL slug and the caller's membership in it (None for WALT staff), in one query.
+
+    Raises Organization.DoesNotExist for unknown and for foreign slugs alike: callers answer 404 to both.
+    """
+    if user.is_walt_staff:
+        return Organization.objects.get(slug=slug), None
+    membership = Membership.objects.select_related("organization").filter(user=user, organization__slug=slug).first()
+    if membership is None:
+        raise Organization.DoesNotExist(f"{user} is not a member of an organization {slug!r}")
+    _memberships_seen(user)[membership.organization_id] = membership
+    return membership.organization, membership
+
+
 def membership_get_for_user(*, user: User, organization: Organization) -> Membership | None:
-    return Membership.objects.for_organization(organization).filter(user=user).first()
+    """The user's membership of the organization, asked once per user object.
+
+    A user object lives for one request or one task, so the answer cannot go stale in a way that matters, and the
+    services that check participation again after the view did (opening a ticket, replying) cost no query.
+    """
+    seen = _memberships_seen(user)
+    if organization.pk not in seen:
+        seen[organization.pk] = Membership.objects.for_organization(organization).filter(user=user).first()
+    return seen[organization.pk]
+
+
+def _memberships_seen(user: User) -> dict[int, Membership | None]:
+    seen: dict[int, Membership | None] | None = getattr(user, "_memberships_seen", None)
+    if seen is None:
+        seen = {}
+        user._memberships_seen = seen  # type: ignore[attr-defined]
+    return seen
 
 
 def membership_list(*, organization: Organization) -> QuerySet[Membership]:

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from tenancy.models import Membership, Organization, User
-from tenancy.selectors import membership_get_for_user, organization_get_for_user
+from tenancy.selectors import tenant_resolve
 
 P = ParamSpec("P")
 
@@ -33,13 +33,11 @@ def tenant_view(
         user = request.user
         assert isinstance(user, User)
         try:
-            organization = organization_get_for_user(user=user, slug=org_slug)
+            organization, membership = tenant_resolve(user=user, slug=org_slug)
         except Organization.DoesNotExist:
             raise Http404 from None  # 404, not 403: do not reveal other tenants
         request.organization = organization  # type: ignore[attr-defined]
-        request.membership = (  # type: ignore[attr-defined]
-            None if user.is_walt_staff else membership_get_for_user(user=user, organization=organization)
-        )
+        request.membership = membership  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)  # type: ignore[arg-type]
 
     return wrapper

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from core.api import StandardPagination
 from tenancy.models import Membership, Organization, User
-from tenancy.selectors import membership_get_for_user, organization_get_for_user
+from tenancy.selectors import tenant_resolve
 
 
 class IsWaltStaff(BasePermission):
@@ -62,12 +62,10 @@ class TenantApi(APIView):
         user = request.user
         assert isinstance(user, User)
         try:
-            organization = organization_get_for_user(user=user, slug=self.org_slug)
+            self.organization, self.membership = tenant_resolve(user=user, slug=self.org_slug)
         except Organization.DoesNotExist:
             raise NotFound from None  # 404, not 403: do not reveal other tenants
-        self.organization = organization
         self.user = user
-        self.membership = None if user.is_walt_staff else membership_get_for_user(user=user, organization=organization)
         if not user.is_walt_staff and (self.membership is None or self.membership.role not in self.member_roles):
             raise PermissionDenied("Your role in this organization does not allow this.")
 
