@@ -14,13 +14,14 @@ from sla.services import (
     sla_resolution_resume,
     sla_resolution_stop,
 )
+from tenancy.models import Contract
 from tickets.models import Status, Ticket
 
 DONE = (Status.RESOLVED, Status.CLOSED)
 
 
-def on_ticket_opened(sender: type[Ticket], *, ticket: Ticket, **kwargs: Any) -> None:
-    sla_clocks_start(ticket=ticket, now=timezone.now())
+def on_ticket_opened(sender: type[Ticket], *, ticket: Ticket, contract: Contract | None, **kwargs: Any) -> None:
+    sla_clocks_start(ticket=ticket, now=timezone.now(), contract_now=contract)
 
 
 def on_ticket_replied(sender: type[Ticket], *, ticket: Ticket, first_response: bool, **kwargs: Any) -> None:

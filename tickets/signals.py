@@ -4,7 +4,8 @@ Sent only by tickets.services, inside the service's transaction and after the ti
 receiver's writes commit or roll back with the change itself. Higher apps (sla, monitoring) connect receivers in
 their AppConfig.ready(); tickets never imports them. Every signal is sent with sender=Ticket.
 
-    ticket_opened            ticket                                         any source: portal, API, monitoring
+    ticket_opened            ticket, contract                               any source: portal, API, monitoring;
+                                                                            contract: the one in force as it opened
     ticket_replied           ticket, message, first_response: bool         public replies and internal notes
     ticket_status_changed    ticket, old_status, new_status, actor          includes reopen (resolved → open)
     ticket_priority_changed  ticket, old_priority, new_priority, actor

@@ -11,6 +11,7 @@ from sla.models import Clock, ClockEvent, ClockKind, ClockState, Record
 from sla.notices import notify_records
 from sla.policy import first_response_target, resolution_target
 from sla.services.policies import policy_in_force
+from tenancy.models import Contract
 from tickets.models import Ticket
 from tickets.services import ClockSummary, TicketSlaSummary, ticket_sla_summaries_set
 
@@ -151,9 +152,11 @@ def new_clock(
     return clock
 
 
-def sla_clocks_start(*, ticket: Ticket, now: datetime) -> None:
+def sla_clocks_start(*, ticket: Ticket, now: datetime, contract_now: Contract | None = None) -> None:
     """Arm both clocks of a new ticket from the policy in force when it was received, and snapshot that policy."""
-    contract, version, policy = policy_in_force(organization=ticket.organization, at=ticket.received_at)
+    contract, version, policy = policy_in_force(
+        organization=ticket.organization, at=ticket.received_at, contract_now=contract_now
+    )
     clocks = {
         kind: new_clock(
             ticket,

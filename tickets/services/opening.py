@@ -1,15 +1,15 @@
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from tenancy.models import Organization, User
+from tenancy.selectors import contract_active
 from tickets.entitlements import PREMIUM_ONLY_EXPLANATION, is_guidance_only, ticket_types_for
 from tickets.models import Priority, Source, Ticket, TicketCounter, TicketEvent, TicketType
 from tickets.notices import notify_ticket_opened
-from tickets.services._common import package_now, record_event, require_participant
+from tickets.services._common import record_event, require_participant
 from tickets.signals import ticket_opened
 
 SUBJECT_MAX_LENGTH = Ticket._meta.get_field("subject").max_length or 200
@@ -17,11 +17,17 @@ SUBJECT_MAX_LENGTH = Ticket._meta.get_field("subject").max_length or 200
 
 def _next_number(*, organization: Organization) -> int:
     # One counter row per organization; the UPDATE's row lock serialises numbering inside this tenant only.
-    counter = TicketCounter.objects.filter(organization=organization)
-    if not counter.update(last_number=F("last_number") + 1):
-        TicketCounter.objects.bulk_create([TicketCounter(organization=organization)], ignore_conflicts=True)
-        counter.update(last_number=F("last_number") + 1)
-    return int(counter.values_list("last_number", flat=True).get())
+    # RETURNING hands back the number in the same statement (PostgreSQL and SQLite alike).
+    table = connection.ops.quote_name(TicketCounter._meta.db_table)
+    increment = f"UPDATE {table} SET last_number = last_number + 1 WHERE organization_id = %s RETURNING last_number"  # noqa: S608 (a model's table name)
+    with connection.cursor() as cursor:
+        cursor.execute(increment, [organization.pk])
+        row = cursor.fetchone()
+        if row is None:
+            TicketCounter.objects.bulk_create([TicketCounter(organization=organization)], ignore_conflicts=True)
+            cursor.execute(increment, [organization.pk])
+            row = cursor.fetchone()
+    return int(row[0])
 
 
 @transaction.atomic
@@ -44,7 +50,8 @@ def ticket_open(
     """
     if requester is not None:
         require_participant(user=requester, organization=organization)
-    package = package_now(organization=organization)
+    contract = contract_active(organization=organization, at=timezone.now())
+    package = contract.package if contract else None
     errors = []
     if not subject.strip():
         errors.append({"field": "subject", "code": "blank", "detail": "Say in a few words what is wrong."})
@@ -80,6 +87,6 @@ def ticket_open(
     )
     ticket.save()  # every field was checked above; full_clean would cost a query per constraint on this hot path
     record_event(ticket=ticket, actor=requester, kind=TicketEvent.Kind.OPENED, detail={"source": source})
-    ticket_opened.send(sender=Ticket, ticket=ticket)
+    ticket_opened.send(sender=Ticket, ticket=ticket, contract=contract)
     notify_ticket_opened(ticket=ticket)
     return ticket
