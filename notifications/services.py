@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
@@ -29,6 +30,11 @@ logger = logging.getLogger(__name__)
 # Longer than any task may hold a message (Celery kills a task after 300 s), so a message is never handed to a
 # second worker while the first could still be sending it. A crashed worker's message waits this long.
 CLAIM_LEASE = timedelta(minutes=10)
+# A wake-up that is queued and not yet taken by a worker delivers whatever commits before the worker takes it, so
+# while one waits no other is queued: a burst of commits (new tickets, a sweep's batches) costs one broker message.
+# The marker expires after the beat sweep's interval, so a lost wake-up delays delivery by one interval at most.
+WAKE_UP_PENDING_KEY = "notifications:wake-up-pending"
+WAKE_UP_PENDING_SECONDS = 10
 BACKOFF_FIRST_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 LAST_ERROR_MAX_LENGTH = 2000
@@ -100,7 +106,7 @@ def notification_enqueue_many(*, notices: Sequence[Notice]) -> int:
     OutboxMessage.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     # Only a wake-up for quick delivery: the beat sweep delivers anyway, so a broker outage must not fail a caller
     # whose change has already committed (robust: the error is logged).
-    transaction.on_commit(deliver_due_task.delay, robust=True)
+    transaction.on_commit(outbox_wake_up, robust=True)
     return len(new)
 
 
@@ -149,12 +155,20 @@ def outbox_deliver(*, message_id: int, now: datetime) -> bool:
     return marked == 1
 
 
+def outbox_wake_up() -> None:
+    """Ask a worker to deliver due messages soon, unless a wake-up is already waiting for one."""
+    if cache.add(WAKE_UP_PENDING_KEY, True, timeout=WAKE_UP_PENDING_SECONDS):
+        deliver_due_task.delay()
+
+
 def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
     """Deliver up to `limit` due messages; returns how many were sent.
 
     Messages are claimed one at a time, so each lease starts just before its own delivery, however long the ones
     before it took.
     """
+    # Taken before the first claim: a message committed from now on may be missed by this run, so it wakes another.
+    cache.delete(WAKE_UP_PENDING_KEY)
     sent = 0
     for _ in range(limit):
         moment = now or timezone.now()
@@ -172,7 +186,7 @@ def outbox_retry(*, message: OutboxMessage) -> bool:
         status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), leased_until=None
     )
     if revived:
-        transaction.on_commit(deliver_due_task.delay, robust=True)
+        transaction.on_commit(outbox_wake_up, robust=True)
     return revived == 1
 
 

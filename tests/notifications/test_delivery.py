@@ -14,6 +14,7 @@ from notifications.services import (
     outbox_deliver,
     outbox_deliver_due,
     outbox_retry,
+    outbox_wake_up,
 )
 from notifications.tasks import deliver_due
 
@@ -184,7 +185,7 @@ def test_an_admin_retry_wakes_delivery_after_commit(member, settings, django_cap
     with django_capture_on_commit_callbacks() as callbacks:
         outbox_retry(message=OutboxMessage.objects.get())
 
-    assert callbacks == [deliver_due.delay]
+    assert callbacks == [outbox_wake_up]
 
 
 def test_one_failing_message_does_not_hold_back_the_others(member, org_admin, settings):

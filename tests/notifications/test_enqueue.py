@@ -1,9 +1,10 @@
 import pytest
+import redis
+from django.conf import settings
 from django.db import transaction
 
 from notifications.models import OutboxMessage
-from notifications.services import notification_enqueue
-from notifications.tasks import deliver_due
+from notifications.services import notification_enqueue, outbox_deliver_due, outbox_wake_up
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,28 @@ def test_delivery_is_woken_up_after_commit(member, django_capture_on_commit_call
     with django_capture_on_commit_callbacks() as callbacks:
         _enqueue([member])
 
-    assert callbacks == [deliver_due.delay]
+    assert callbacks == [outbox_wake_up]
+
+
+def _wake_ups_queued() -> int:
+    with redis.Redis.from_url(settings.CELERY_BROKER_URL) as broker:
+        return int(broker.llen("notifications"))
+
+
+def test_commits_while_a_wake_up_waits_queue_no_other_until_a_worker_takes_it(
+    member, django_capture_on_commit_callbacks
+):
+    queued = _wake_ups_queued()
+    for event_key in ("first", "second", "third"):
+        with django_capture_on_commit_callbacks(execute=True):
+            _enqueue([member], event_key=event_key)
+    assert _wake_ups_queued() == queued + 1
+
+    outbox_deliver_due()  # what the woken worker runs: from here on, a commit needs a wake-up of its own
+    with django_capture_on_commit_callbacks(execute=True):
+        _enqueue([member], event_key="fourth")
+
+    assert _wake_ups_queued() == queued + 2
 
 
 class CallerChangeFailedError(Exception):
