@@ -15,7 +15,7 @@ def ticket_link(ticket: Ticket) -> str:
 def notify_ticket_opened(*, ticket: Ticket) -> None:
     notification_enqueue(
         event_key=f"ticket-opened:{ticket.public_id}",
-        recipients=staff_on_duty_list(),
+        recipients=staff_on_duty_list().only("pk", "is_active"),
         subject=f"[{ticket.reference}] New {ticket.priority} {ticket.get_type_display().lower()}: {ticket.subject}",
         body=f"{ticket.organization.name} opened {ticket.reference} ({ticket.priority}, {ticket.get_type_display()}) "
         f"through the {ticket.get_source_display().lower()}.\n\n{ticket.subject}",
