@@ -8,7 +8,7 @@ from django.utils import timezone
 from core.heartbeat import heartbeat_record
 from sla.models import Clock, ClockEvent, ClockState, Record
 from sla.notices import notify_records
-from sla.services.clocks import event, settle, summary_of
+from sla.services.clocks import SUMMARY_SOURCE_FIELDS, event, settle, summary_of
 from tickets.services import ticket_sla_summaries_set
 
 SWEEP_BATCH = 500
@@ -63,6 +63,7 @@ def _sweep_locked(due: list[int], *, now: datetime) -> tuple[int, int, int]:
         Clock.objects.filter(pk__in=due, state=ClockState.RUNNING)
         .filter(Q(due_at__lte=now) | Q(warned_at__isnull=True, warn_at__lte=now))
         .select_related("ticket", "ticket__organization", "ticket__assignee")
+        .defer("policy")  # recording needs the deadlines, not the snapshot they came from
         .select_for_update(skip_locked=True, of=("self", "ticket"))
         .order_by("pk")
     )
@@ -138,7 +139,11 @@ def _record(clock: Clock, kind: str, *, due_at: datetime, now: datetime) -> Reco
 def _summaries_refresh(clocks: list[Clock]) -> None:
     """Copy the current clocks of the swept tickets onto the ticket rows, in one read and one write."""
     current: dict[int, dict[str, Clock]] = {}
-    siblings = Clock.objects.filter(ticket_id__in={clock.ticket_id for clock in clocks}).order_by("ticket_id", "epoch")
+    siblings = (
+        Clock.objects.filter(ticket_id__in={clock.ticket_id for clock in clocks})
+        .only(*SUMMARY_SOURCE_FIELDS)
+        .order_by("ticket_id", "epoch")
+    )
     for clock in siblings:
         current.setdefault(clock.ticket_id, {})[clock.kind] = clock  # the latest epoch wins
     ticket_sla_summaries_set(summaries=[summary_of(ticket_id, kinds) for ticket_id, kinds in current.items()])
