@@ -34,13 +34,16 @@ from sla.models import Clock, ClockKind, ClockState, Record
 from sla.services import policy_version_create, sla_sweep
 from tenancy.models import Organization, User
 from tests.factories import ContractFactory, MembershipFactory, OrganizationFactory, StaffFactory
-from tests.sla.processes import (
+from tests.processes.stack import (
+    Backend,
     NoWakeUp,
     Stack,
     WakeUpPublisher,
+    backend_gone,
     count_in_logs,
     database_url,
     sent_message_ids,
+    sweep_in_progress,
     wait_for,
 )
 from tickets.models import Ticket, TicketType
@@ -252,39 +255,6 @@ def test_baseline_every_breach_is_recorded_and_notified_once_within_seconds(stac
 
 
 # ------------------------------------------------------------------------------------------------ 2. SIGKILL
-
-
-@dataclass(frozen=True)
-class Backend:
-    pid: int
-    in_transaction_for: float
-    query: str
-
-
-def sweep_in_progress() -> Backend | None:
-    """The PostgreSQL backend of another process that holds the sweep's lock on the clocks and has gone past the
-    select that claims them and the savepoint after it: a sweep writing its batch, not yet committed."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT activity.pid, extract(epoch FROM clock_timestamp() - activity.xact_start), activity.query
-            FROM pg_locks AS locks JOIN pg_stat_activity AS activity ON activity.pid = locks.pid
-            WHERE locks.relation = 'sla_clock'::regclass AND locks.mode = 'RowShareLock'
-              AND activity.datname = current_database() AND activity.pid <> pg_backend_pid()
-              AND activity.backend_xid IS NOT NULL AND activity.query NOT LIKE 'SELECT "sla_clock"."id"%%'
-              AND activity.query NOT LIKE 'SAVEPOINT%%'
-            LIMIT 1
-            """
-        )
-        row = cursor.fetchone()
-    return Backend(pid=int(row[0]), in_transaction_for=float(row[1]), query=str(row[2])) if row else None
-
-
-def backend_gone(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
-    return row is not None and row[0] == 0
 
 
 def test_a_worker_killed_in_the_middle_of_a_sweep_loses_and_duplicates_nothing(stack, report):

@@ -1,8 +1,10 @@
-"""Real processes for the SLA fault tests: a private redis-server, Celery workers and beats.
+"""Real processes for the fault tests (SLA, notifications, the portal under faults): a private redis-server, Celery
+workers and beats, and gunicorn.
 
 Every process is started here in its own session (so its process group is its own PID) and stopped by that PID,
 never by name. The shared PostgreSQL and Redis on the standard ports are never touched: the processes use the
-test database and a redis-server started on a free port in the test's temporary directory.
+test database and a redis-server started on a free port in the test's temporary directory. A PostgreSQL backend is
+only ever looked for among the test database's own (`sweep_in_progress`, `backend_of`).
 
 `MailDirBackend` is an e-mail backend for those processes: it writes each message to its own file, so a test can
 count what was really sent across processes (Django's locmem backend lives in one process only).
@@ -25,10 +27,12 @@ from urllib.parse import quote
 
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MAIL_DIR_ENV = "FAULTS_MAIL_DIR"
+WORKER_QUEUES = "default,sla,notifications"
 
 
 class MailDirBackend(BaseEmailBackend):
@@ -145,6 +149,7 @@ class Stack:
     redis: Process | None = None
     workers: list[Process] = field(default_factory=list)
     beats: list[Process] = field(default_factory=list)
+    webs: list["Web"] = field(default_factory=list)
     _started: int = 0
 
     @property
@@ -155,7 +160,8 @@ class Stack:
     def mail_dir(self) -> Path:
         return self.folder / "mail"
 
-    def env(self) -> dict[str, str]:
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """What every process of the stack runs with; `extra` adds to it or overrides it for one process."""
         env = dict(self.base_env)
         env |= {
             "DATABASE_URL": self.database_url,
@@ -165,13 +171,13 @@ class Stack:
             "DJANGO_DEBUG": "false",
             "DJANGO_SETTINGS_MODULE": "walt_portal.settings",
             "PORTAL_VAR_DIR": str(self.folder),
-            "EMAIL_BACKEND": "tests.sla.processes.MailDirBackend",
+            "EMAIL_BACKEND": "tests.processes.stack.MailDirBackend",
             MAIL_DIR_ENV: str(self.mail_dir),
             "LOG_LEVEL": "INFO",
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
         }
-        return env
+        return env | (extra or {})
 
     def _log(self, name: str) -> Path:
         self._started += 1
@@ -203,29 +209,47 @@ class Stack:
             return False
 
     # ------------------------------------------------------------ celery
-    def start_worker(self, *, wait: bool = True) -> Process:
+    def start_worker(
+        self, *, wait: bool = True, queues: str = WORKER_QUEUES, concurrency: int = 2, env: dict[str, str] | None = None
+    ) -> Process:
         name = f"faults{len(self.workers)}@%h"
         command = [
-            str(BIN / "celery"), "-A", "walt_portal", "worker", "--queues", "default,sla,notifications",
-            "--concurrency", "2", "--without-gossip", "--without-mingle", "--without-heartbeat",
+            str(BIN / "celery"), "-A", "walt_portal", "worker", "--queues", queues,
+            "--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
             "--loglevel", "INFO", "-n", name,
         ]  # fmt: skip
-        worker = _spawn("worker", command, env=self.env(), log=self._log("worker"))
+        worker = _spawn("worker", command, env=self.env(env), log=self._log("worker"))
         self.workers.append(worker)
         if wait:
             wait_for(lambda: self._ready(worker, " ready."), timeout=60, message="the Celery worker to be ready")
         return worker
 
-    def start_beat(self, *, schedule: str = "beat-schedule", wait: bool = True) -> Process:
+    def start_beat(
+        self, *, schedule: str = "beat-schedule", wait: bool = True, env: dict[str, str] | None = None
+    ) -> Process:
         command = [
             str(BIN / "celery"), "-A", "walt_portal", "beat", "--schedule", str(self.folder / schedule),
             "--loglevel", "INFO",
         ]  # fmt: skip
-        beat = _spawn("beat", command, env=self.env(), log=self._log("beat"))
+        beat = _spawn("beat", command, env=self.env(env), log=self._log("beat"))
         self.beats.append(beat)
         if wait:
             wait_for(lambda: self._ready(beat, "Sending due task"), timeout=60, message="beat to send its first task")
         return beat
+
+    # ------------------------------------------------------------ web
+    def start_web(self, *, workers: int = 1, env: dict[str, str] | None = None) -> "Web":
+        """gunicorn serving the portal as production does, on a free loopback port; returns once it answers."""
+        port = free_port()
+        command = [
+            str(BIN / "gunicorn"), "walt_portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers), "--no-control-socket", "--access-logfile", "-",
+        ]  # fmt: skip
+        process = _spawn("web", command, env=self.env(env), log=self._log("web"))
+        web = Web(name=process.name, popen=process.popen, log=process.log, port=port)
+        self.webs.append(web)
+        wait_for(lambda: self._ready(web, "Booting worker") and web.answers(), timeout=60, message="gunicorn")
+        return web
 
     @staticmethod
     def _ready(process: Process, marker: str) -> bool:
@@ -236,11 +260,11 @@ class Stack:
         return marker in process.log_text()
 
     def running(self) -> Iterable[Process]:
-        return [p for p in (*self.workers, *self.beats, self.redis) if p is not None and p.alive()]
+        return [p for p in (*self.webs, *self.workers, *self.beats, self.redis) if p is not None and p.alive()]
 
     def stop_all(self, *, timeout: float = 10) -> None:
-        """SIGTERM every Celery process at once, wait for them together, then stop redis-server."""
-        celery = [process for process in (*self.beats, *self.workers) if process.alive()]
+        """SIGTERM every web and Celery process at once, wait for them together, then stop redis-server."""
+        celery = [process for process in (*self.webs, *self.beats, *self.workers) if process.alive()]
         for process in celery:
             process.popen.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
@@ -257,6 +281,24 @@ class Stack:
             f"----- {path.name}\n{path.read_text(errors='replace')[-tail:]}"
             for path in sorted(self.folder.glob("*.log"))
         )
+
+
+@dataclass
+class Web(Process):
+    """A gunicorn the stack started: its master is the process (group) leader."""
+
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
 
 
 def count_in_logs(logs: Iterable[Process], needle: str) -> int:
@@ -286,3 +328,42 @@ class NoWakeUp:
 
     def delay(self) -> None:
         return None
+
+
+# ---------------------------------------------------------------- PostgreSQL backends of the stack's processes
+
+
+@dataclass(frozen=True)
+class Backend:
+    pid: int
+    in_transaction_for: float
+    query: str
+
+
+def sweep_in_progress(*, application_name: str | None = None) -> Backend | None:
+    """The PostgreSQL backend of another process that holds the sweep's lock on the clocks and has gone past the
+    select that claims them and the savepoint after it: a sweep writing its batch, not yet committed. Only backends
+    of the test database are looked at; with `application_name`, only those that connected under that name."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT activity.pid, extract(epoch FROM clock_timestamp() - activity.xact_start), activity.query
+            FROM pg_locks AS locks JOIN pg_stat_activity AS activity ON activity.pid = locks.pid
+            WHERE locks.relation = 'sla_clock'::regclass AND locks.mode = 'RowShareLock'
+              AND activity.datname = current_database() AND activity.pid <> pg_backend_pid()
+              AND activity.backend_xid IS NOT NULL AND activity.query NOT LIKE 'SELECT "sla_clock"."id"%%'
+              AND activity.query NOT LIKE 'SAVEPOINT%%'
+              AND (%s::text IS NULL OR activity.application_name = %s::text)
+            LIMIT 1
+            """,
+            [application_name, application_name],
+        )
+        row = cursor.fetchone()
+    return Backend(pid=int(row[0]), in_transaction_for=float(row[1]), query=str(row[2])) if row else None
+
+
+def backend_gone(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row is not None and row[0] == 0
