@@ -1,11 +1,23 @@
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import Browser, sync_playwright
 from rest_framework.test import APIClient
 
 from tenancy.models import Membership, Organization, Package, Region, User
 from tests.factories import ContractFactory, MembershipFactory, OrganizationFactory, StaffFactory
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +81,15 @@ def api_client() -> Callable[[User | None], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole run, whichever folder its tests live in: Playwright's sync API allows one
+    instance per thread."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in tests are still synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
