@@ -54,6 +54,11 @@ class TicketCounter(TenantOwnedModel):
         return f"{self.organization}: {self.last_number}"
 
 
+# A clock shows as at risk in the last quarter of its window (from received_at to its deadline): where the default
+# 75 % warning threshold lies.
+SLA_WARNING_PART = 4
+
+
 class Ticket(TenantOwnedModel):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.PositiveIntegerField()
@@ -88,6 +93,11 @@ class Ticket(TenantOwnedModel):
     sla_resolution_remaining_seconds = models.FloatField(null=True, blank=True)
     sla_policy_version = models.PositiveIntegerField(null=True, blank=True)
     sla_next_due_at = models.DateTimeField(null=True, blank=True, help_text="The earliest running deadline.")
+    # Derived from the summary when it is written, so that "at risk" and "breached" are index ranges, not arithmetic
+    # on every open ticket: the earliest deadline still to be met (passed ones included), and when the first clock
+    # still to be met enters the last 1/SLA_WARNING_PART of its window (from received_at to its deadline).
+    sla_risk_due_at = models.DateTimeField(null=True, blank=True)
+    sla_at_risk_from = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -120,13 +130,16 @@ class Ticket(TenantOwnedModel):
                     "type",
                     "status",
                     "source",
-                    "first_responded_at",
-                    "sla_first_response_state",
-                    "sla_first_response_due_at",
-                    "sla_resolution_state",
-                    "sla_resolution_due_at",
+                    "sla_risk_due_at",
+                    "sla_at_risk_from",
                 ],
                 name="ticket_open_queue",
+                condition=Q(status__in=["new", "open", "waiting_on_customer"]),
+            ),
+            # The "at risk" and "breached" views: soonest deadline first, then the queue's order.
+            models.Index(
+                fields=["sla_risk_due_at", "priority", "received_at", "id", "sla_at_risk_from"],
+                name="ticket_open_at_risk",
                 condition=Q(status__in=["new", "open", "waiting_on_customer"]),
             ),
             # "Mine" and "unassigned" (also take-next's head) in the queue's order, the other sorts the queue offers,

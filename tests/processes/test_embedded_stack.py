@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -55,6 +56,18 @@ def _healthz(url: str) -> tuple[int, dict[str, Any]]:
         return 0, {}
 
 
+def _assert_the_queue_columns_are_derived(database: Path) -> None:
+    """The portable path of the SLA summary writer: every seeded open ticket's risk columns lie in its window."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT reference, received_at, sla_at_risk_from, sla_risk_due_at FROM tickets_ticket "
+            "WHERE status IN ('new', 'open', 'waiting_on_customer')"
+        ).fetchall()
+    assert rows
+    for reference, received_at, at_risk_from, risk_due_at in rows:
+        assert received_at < at_risk_from < risk_due_at, reference
+
+
 def test_make_run_stack_serves_the_portal_with_worker_and_beat_alive(embedded_env, tmp_path):
     _manage(embedded_env, "migrate", "--noinput")
     first = _manage(embedded_env, "seed_demo").stdout
@@ -62,6 +75,7 @@ def test_make_run_stack_serves_the_portal_with_worker_and_beat_alive(embedded_en
     assert "ada@acme.example" in first
     assert first == second  # idempotent
     assert (tmp_path / "portal.sqlite3").exists()
+    _assert_the_queue_columns_are_derived(tmp_path / "portal.sqlite3")
 
     port = _free_port()
     commands = [

@@ -14,7 +14,8 @@ from tests.factories import StaffFactory
 from tickets import queue as queue_module
 from tickets.models import TakeNextSkip, Ticket
 from tickets.queue import queue_version
-from tickets.services import ticket_assign, ticket_open, ticket_take_next
+from tickets.services import ClockSummary, TicketSlaSummary, ticket_assign, ticket_open, ticket_take_next
+from tickets.services.sla_summary import risk_moments
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +160,25 @@ def test_warning_and_breach_follow_the_clock(api_client, engineer, organization,
     time_machine.shift(timedelta(minutes=8))  # past the deadline, before any sweep ran
     assert state() == ("breached", [ticket.reference])
     assert names_of(client.get(QUEUE, {"view": "breached"})) == [ticket.reference]
+
+
+def test_the_risk_columns_written_with_the_summary_follow_their_definition(queue):
+    """The summary's UPDATE derives them in SQL; `risk_moments` is their definition (and the portable path)."""
+    for name, ticket in queue.items():
+        summary = TicketSlaSummary(
+            ticket_id=ticket.pk,
+            first_response=ClockSummary(ticket.sla_first_response_state, ticket.sla_first_response_due_at, None),
+            resolution=ClockSummary(ticket.sla_resolution_state, ticket.sla_resolution_due_at, None),
+            policy_version=0,
+        )
+        expected = risk_moments(summary, received_at=ticket.received_at, answered=ticket.first_responded_at is not None)
+
+        assert (ticket.sla_risk_due_at, ticket.sla_at_risk_from) == expected, name
+    assert queue["A1"].sla_risk_due_at == queue["A1"].sla_first_response_due_at  # breached, nobody answered
+    assert queue["A6"].sla_risk_due_at == queue["A6"].sla_resolution_due_at  # answered late: resolution is left
+    assert queue["G2"].sla_resolution_state == "paused"  # waiting on customer: only the unanswered first response
+    assert queue["G2"].sla_risk_due_at == queue["G2"].sla_first_response_due_at
+    assert queue["A4"].sla_risk_due_at == queue["A4"].sla_resolution_due_at
 
 
 def test_counts_at_a_glance_and_todays_compliance(api_client, engineer, queue):
