@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.exceptions import ApplicationError
 from tenancy.access_grants import access_grant_create, access_grant_revoke
@@ -29,6 +29,7 @@ from tenancy.web import TenantRequest, is_org_admin, staff_view, tenant_view
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
@@ -41,6 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view
+@require_safe
 def organization_overview(request: TenantRequest) -> HttpResponse:
     organization = request.organization
     now = timezone.now()
@@ -55,6 +57,7 @@ def organization_overview(request: TenantRequest) -> HttpResponse:
 
 
 @staff_view
+@require_safe
 def staff_organization_list(request: TenantRequest) -> HttpResponse:
     organizations = organization_list_with_package(user=request.user, at=timezone.now())
     return render(request, "tenancy/staff_organization_list.html", {"organizations": organizations})
