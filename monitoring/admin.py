@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from monitoring.models import AlertGroup, Delivery, InboundEvent, MonitoringSource
 
@@ -13,22 +16,30 @@ class MonitoringSourceAdmin(admin.ModelAdmin[MonitoringSource]):
     readonly_fields = ("token_hint", "token_issued_at", "refused_count")
 
 
+class IntakeRecordAdmin(admin.ModelAdmin[Any]):
+    """Events, deliveries and alert groups are written by the intake alone; an empty one added here would break a
+    NOT NULL constraint."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
 @admin.register(InboundEvent)
-class InboundEventAdmin(admin.ModelAdmin[InboundEvent]):
+class InboundEventAdmin(IntakeRecordAdmin):
     list_display = ("public_id", "organization", "source", "received_at", "status", "attempts")
     list_filter = ("status",)
     readonly_fields = [field.name for field in InboundEvent._meta.fields]
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin[Delivery]):
+class DeliveryAdmin(IntakeRecordAdmin):
     list_display = ("received_at", "organization", "source", "result", "status_code", "size")
     list_filter = ("result",)
     readonly_fields = [field.name for field in Delivery._meta.fields]
 
 
 @admin.register(AlertGroup)
-class AlertGroupAdmin(admin.ModelAdmin[AlertGroup]):
+class AlertGroupAdmin(IntakeRecordAdmin):
     list_display = ("title", "organization", "source", "state", "open", "occurrences", "last_seen_at", "ticket")
     list_filter = ("state", "open")
     readonly_fields = [field.name for field in AlertGroup._meta.fields]
