@@ -36,6 +36,7 @@ REPLAY_WINDOW = timedelta(minutes=5)
 SIGNATURE_HEADERS = ("X-Grafana-Alerting-Signature", "X-Grafana-Alert-Signature")
 TIMESTAMP_HEADER = "X-Grafana-Alerting-Timestamp"
 EXCERPT_BYTES = 2048
+MAX_REPORTED_ERRORS = 200
 STALE_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
 MAX_ATTEMPTS = 5
@@ -297,7 +298,11 @@ def intake_receive(
     except (ValueError, UnicodeDecodeError) as error:
         where = f" at line {error.lineno}, column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
         errors = [{"path": "$", "code": "invalid_json", "detail": f"The body is not JSON{where}."}]
+    except RecursionError:
+        errors = [{"path": "$", "code": "too_deep", "detail": "The body nests arrays or objects too deeply."}]
     else:
+        errors = _nul_character_errors(payload)
+    if not errors:
         fallback_key = None
         if source.kind == Kind.PAGERDUTY and isinstance(payload, dict) and not payload.get("dedup_key"):
             # Like PagerDuty, a trigger without a key gets one, returned to the sender for its resolve.
@@ -321,6 +326,33 @@ def intake_receive(
     return IntakeResult(ACCEPTED, {"status": "accepted", "event_id": str(event.public_id), "dedup_keys": dedup_keys})
 
 
+def _nul_character_errors(payload: Any) -> list[dict[str, str]]:
+    """Each place in the payload whose text holds a NUL character, which PostgreSQL keeps in neither text nor JSON."""
+    errors: list[dict[str, str]] = []
+    pending: list[tuple[str, Any]] = [("", payload)]  # a stack, not recursion: the payload may nest deeply
+    while pending and len(errors) < MAX_REPORTED_ERRORS:
+        path, value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            errors.append(_nul_error(path))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else key
+                if "\x00" in key:
+                    errors.append(_nul_error(child))
+                pending.append((child, item))
+    return errors
+
+
+def _nul_error(path: str) -> dict[str, str]:
+    return {
+        "path": path.replace("\x00", "\ufffd") or "$",
+        "code": "nul_character",
+        "detail": "Text may not contain the NUL character (\\u0000).",
+    }
+
+
 @transaction.atomic
 def delivery_record_rejected(
     *,
@@ -339,8 +371,9 @@ def delivery_record_rejected(
         size=size,
         result=result,
         status_code=status_code,
-        errors=errors[:200],
-        body_excerpt=body[:EXCERPT_BYTES].decode("utf-8", errors="replace"),
+        errors=errors[:MAX_REPORTED_ERRORS],
+        # PostgreSQL keeps no NUL character in text: show it as the replacement character, like undecodable bytes.
+        body_excerpt=body[:EXCERPT_BYTES].decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
     )
 
 
