@@ -39,4 +39,4 @@ USER portal
 
 EXPOSE 8000
 
-CMD ["gunicorn", "walt_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]
+CMD ["gunicorn", "walt_portal.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -15,7 +15,7 @@ mkdir -p "$var/celery/broker" "$var/celery/processed" "$var/celery/control" "$va
 "$bin/python" manage.py seed_demo
 
 trap 'trap - INT TERM EXIT; kill 0 2>/dev/null; wait' INT TERM EXIT
-"$bin/gunicorn" walt_portal.wsgi:application --bind "$host:$port" --workers 2 --access-logfile - &
+"$bin/gunicorn" walt_portal.wsgi:application --bind "$host:$port" --access-logfile - &
 "$bin/celery" -A walt_portal worker --queues default,sla,notifications,monitoring --concurrency 2 --loglevel INFO &
 "$bin/celery" -A walt_portal beat --loglevel INFO &
 echo "The portal is at $PORTAL_BASE_URL/ (Ctrl-C stops web, worker and beat)."
