@@ -190,6 +190,12 @@ class Contract(TenantOwnedModel):
     effective_to = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     note = models.TextField(blank=True)
+    terms_revision = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Moves whenever terms attached to the contract change (its SLA overrides): what a reader derives "
+        "from the contract it may keep under this number.",
+    )
 
     class Meta:
         ordering: ClassVar[list[str]] = ["organization", "-effective_from"]

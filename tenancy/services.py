@@ -2,6 +2,7 @@ from datetime import datetime
 
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -113,6 +114,13 @@ def contract_start(
         sender=Contract, organization=organization, contract=contract, previous_package=previous_package
     )
     return contract
+
+
+def contract_terms_touch(*, contract: Contract) -> None:
+    """Say that terms attached to the contract changed (its SLA overrides, say): what readers derive from a contract
+    they may keep under its `terms_revision`, which this moves."""
+    Contract.objects.filter(pk=contract.pk).update(terms_revision=F("terms_revision") + 1, updated_at=timezone.now())
+    contract.refresh_from_db(fields=["terms_revision", "updated_at"])
 
 
 def organization_package(*, organization: Organization, at: datetime | None = None) -> str | None:

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Max
@@ -10,6 +10,7 @@ from sla.models import PolicyVersion
 from sla.policy import effective_policy, validate_overrides
 from tenancy.models import Contract, Organization, User
 from tenancy.selectors import contract_active
+from tenancy.services import contract_terms_touch
 
 
 def policy_in_force(
@@ -28,14 +29,37 @@ def policy_in_force(
     contract = contract or contract_active(organization=organization, at=timezone.now())
     if contract is None:
         raise ApplicationError(f"{organization.name} has no contract in force, so no SLA applies.")
-    version = (
-        PolicyVersion.objects.for_organization(organization)
-        .filter(contract=contract, created_at__lte=at)
-        .order_by("-number")
-        .first()
-    )
+    version = next((version for version in _versions(organization, contract) if version.created_at <= at), None)
     overrides = version.overrides if version else {}
     return contract, version.number if version else 0, effective_policy(package=contract.package, overrides=overrides)
+
+
+class _Version(NamedTuple):
+    number: int
+    created_at: datetime
+    overrides: dict[str, Any]
+
+
+def _versions(organization: Organization, contract: Contract) -> list[_Version]:
+    """The contract's override versions, newest first. Versions are never edited and a new one moves the contract's
+    `terms_revision`, so a process keeps them under that number: opening a ticket then reads the contract alone."""
+    key = (contract.pk, contract.terms_revision)
+    versions = _VERSIONS.get(key)
+    if versions is None:
+        if len(_VERSIONS) >= VERSIONS_KEPT:
+            del _VERSIONS[next(iter(_VERSIONS))]  # the oldest entry
+        versions = _VERSIONS[key] = [
+            _Version(*row)
+            for row in PolicyVersion.objects.for_organization(organization)
+            .filter(contract=contract)
+            .order_by("-number")
+            .values_list("number", "created_at", "overrides")
+        ]
+    return versions
+
+
+VERSIONS_KEPT = 1024
+_VERSIONS: dict[tuple[int, int], list[_Version]] = {}
 
 
 def _covers(contract: Contract, at: datetime) -> bool:
@@ -68,4 +92,5 @@ def policy_version_create(
         reason=reason.strip(),
     )
     version.save()
+    contract_terms_touch(contract=contract)
     return version
