@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from django.utils.dateparse import parse_datetime
 
@@ -43,14 +44,22 @@ class Alert:
                 rows = "\n".join(f"- **{_md(str(key))}**: {_md(str(value))}" for key, value in sorted(values.items()))
                 parts.append(f"### {heading}\n\n{rows}")
         if self.links:
-            rows = "\n".join(f"- [{_md(text)}](<{href}>)" for text, href in self.links)
+            rows = "\n".join(f"- [{_md(text)}](<{_md_destination(href)}>)" for text, href in self.links)
             parts.append(f"### Links\n\n{rows}")
         return "\n\n".join(parts)
 
 
 def _md(text: str) -> str:
-    # Labels are the sender's text: keep them from turning into Markdown structure.
+    # Labels are the sender's text: keep them from turning into Markdown structure, or into HTML that the sanitizer
+    # would then drop (`value < 10`, `<none>`): entities show the characters as they were sent.
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
     return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("`", "\\`").replace("[", "\\[")
+
+
+def _md_destination(href: str) -> str:
+    # Inside <…> a link destination ends at the first ">" and may not hold "<" or a line break: percent-encoded (with
+    # quotes and spaces) they mean the same to the server the URL points at, and the sender's URL stays one link.
+    return quote(href, safe="/:?#[]@!$&'()*+,;=%~-._")
 
 
 class _Errors:
