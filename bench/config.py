@@ -12,7 +12,12 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 DEFAULT_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (the test suite's)
 SEED_PASSWORD = "walt-bench-2026"  # noqa: S105 (every seeded user's password: generated data only)
 # Bump when the generated data changes shape: a database seeded by another version is seeded again.
-SEED_VERSION = 1
+SEED_VERSION = 2
+
+
+def source_token(slug: str) -> str:
+    """The intake token of the seeded monitoring source of an organization (stored hashed, as the portal does)."""
+    return f"bench-alertmanager-{slug}"
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,10 @@ class Scale:
     warmup: float  # seconds of each HTTP scenario that are not counted
     sweep_repeats: int  # idle sweeps timed
     due_clocks: int  # clocks made due at once for the breach sweep
+    alert_sources: int  # monitoring sources whose alerts one Celery worker processes
+    alert_events: int  # deliveries of 100 alerts each, spread over those sources
+    alert_keys: int  # distinct alerts firing per source (a delivery repeats them up to 100)
+    breach_clocks: int  # deadlines a few seconds ahead, recorded by the real worker and beat
 
     @property
     def open_tickets(self) -> int:
@@ -32,10 +41,19 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale("tiny", 10, 1_000, 0.10, duration=1.5, warmup=0.5, sweep_repeats=50, due_clocks=50),
-    "small": Scale("small", 100, 100_000, 0.10, duration=15, warmup=3, sweep_repeats=200, due_clocks=10_000),
-    "full": Scale("full", 1_000, 1_000_000, 0.10, duration=20, warmup=3, sweep_repeats=200, due_clocks=10_000),
-}
+    "tiny": Scale(
+        "tiny", 10, 1_000, 0.10, duration=1.5, warmup=0.5, sweep_repeats=50, due_clocks=50,
+        alert_sources=2, alert_events=4, alert_keys=10, breach_clocks=5,
+    ),
+    "small": Scale(
+        "small", 100, 100_000, 0.10, duration=15, warmup=3, sweep_repeats=200, due_clocks=10_000,
+        alert_sources=4, alert_events=40, alert_keys=100, breach_clocks=50,
+    ),
+    "full": Scale(
+        "full", 1_000, 1_000_000, 0.10, duration=20, warmup=3, sweep_repeats=200, due_clocks=10_000,
+        alert_sources=4, alert_events=40, alert_keys=100, breach_clocks=50,
+    ),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,8 @@ class Options:
     workers: int  # gunicorn workers
     sweep_repeats: int
     due_clocks: int
+    alert_events: int
+    breach_clocks: int
     reseed: bool
 
 

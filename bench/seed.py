@@ -37,12 +37,25 @@ from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from rest_framework.authtoken.models import Token
 
-from bench.config import SEED_PASSWORD, SEED_VERSION, Scale
-from bench.copy import NULL, CopyTable, escape, num_or_null, ts, ts_or_null
+from bench.config import SEED_PASSWORD, SEED_VERSION, Scale, source_token
+from bench.copy import CopyTable
+from bench.copytext import NULL, escape, num_or_null, ts, ts_or_null
+from monitoring.models import Kind, MonitoringSource
+from monitoring.selectors import token_hash
 from sla.models import Clock, ClockEvent, ClockKind, ClockState, Record
 from sla.policy import effective_policy, first_response_target, resolution_target
 from tenancy.models import Contract, Membership, Organization, Package, Region, User
-from tickets.models import Message, Priority, Source, Status, Ticket, TicketCounter, TicketEvent, TicketType
+from tickets.models import (
+    SLA_WARNING_PART,
+    Message,
+    Priority,
+    Source,
+    Status,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    TicketType,
+)
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -77,6 +90,9 @@ TRACKED_TABLES = (
     "sla_record",
     "notifications_outboxmessage",
     "notifications_notification",
+    "monitoring_inboundevent",
+    "monitoring_delivery",
+    "monitoring_alertgroup",
 )
 
 _WORDS_A = [
@@ -254,6 +270,8 @@ TICKET_FIELDS = [
     "sla_resolution_remaining_seconds",
     "sla_policy_version",
     "sla_next_due_at",
+    "sla_risk_due_at",
+    "sla_at_risk_from",
 ]
 MESSAGE_FIELDS = [
     "id",
@@ -512,6 +530,14 @@ class Generator:
             plan.closed or 0.0,
         )
         running = [clock.due for clock in (first, resolution) if clock.state == RUNNING and clock.due]
+        # As the summary writer derives them: deadlines still to be met (an answered first response is not).
+        pending = [
+            clock.due
+            for clock in (first, resolution)
+            if clock.state in (RUNNING, BREACHED) and clock.due and not (clock is first and plan.responded)
+        ]
+        risk_due = min(pending) if pending else None
+        at_risk_from = min(due - (due - plan.received) / SLA_WARNING_PART for due in pending) if pending else None
         received = ts(plan.received)
         self.tables["ticket"].add(
             ticket_id,
@@ -543,6 +569,8 @@ class Generator:
             num_or_null(resolution.remaining if resolution.state == PAUSED else None),
             "0",
             ts_or_null(min(running) if running else None),
+            ts_or_null(risk_due),
+            ts_or_null(at_risk_from),
         )
         self.tables["ticket_event"].add(
             received, received, org_id, ticket_id, _id_or_null(plan.requester), "opened", _SOURCE_DETAIL[plan.source]
@@ -732,9 +760,10 @@ def _people(*, scale: Scale, t0: datetime, rng: random.Random) -> tuple[list[Org
         ],
         batch_size=2000,
     )
-    # Every customer admin has an API token: the HTTP scenarios sign in with these.
+    # Every customer admin and every engineer has an API token: the HTTP scenarios sign in with these.
     Token.objects.bulk_create(
-        [Token(key=Token.generate_key(), user=user) for _, user in customers if user.email.startswith("admin@")],
+        [Token(key=Token.generate_key(), user=user) for _, user in customers if user.email.startswith("admin@")]
+        + [Token(key=Token.generate_key(), user=user) for user in staff if user.pk in engineers],
         batch_size=2000,
     )
     TicketCounter.objects.bulk_create(
@@ -760,6 +789,28 @@ def _people(*, scale: Scale, t0: datetime, rng: random.Random) -> tuple[list[Org
         for index, organization in enumerate(organizations)
     ]
     return seeds, engineers
+
+
+def _monitoring_sources(organizations: list[OrgSeed], *, t0: datetime) -> None:
+    """An Alertmanager source for every Premium organization, stored as the service stores one: the SHA-256 of its
+    token. The token follows from the organization's slug (`bench.config.source_token`), so the alert scenarios can
+    post to it without keeping a secret anywhere."""
+    slugs = dict(Organization.objects.filter(pk__in=[org.pk for org in organizations]).values_list("pk", "slug"))
+    MonitoringSource.objects.bulk_create(
+        [
+            MonitoringSource(
+                organization_id=org.pk,
+                kind=Kind.ALERTMANAGER,
+                name="Production Alertmanager",
+                token_hash=token_hash(source_token(slugs[org.pk])),
+                token_hint=source_token(slugs[org.pk])[-4:],
+                token_issued_at=t0,
+            )
+            for org in organizations
+            if org.package == PREMIUM
+        ],
+        batch_size=1000,
+    )
 
 
 # ---------------------------------------------------------------------- seeding
@@ -842,6 +893,7 @@ def seed(*, scale: Scale, log: Any) -> dict[str, Any]:
     rng = random.Random(RNG_SEED)  # noqa: S311 (reproducible data, not secrets)
     with transaction.atomic():
         organizations, engineers = _people(scale=scale, t0=t0_moment, rng=rng)
+        _monitoring_sources(organizations, t0=t0_moment)
     log(f"seed: {len(organizations)} organizations, staff and customers in {time.perf_counter() - started:.1f} s")
 
     generator = Generator(
