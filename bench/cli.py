@@ -14,9 +14,19 @@ from bench.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, ROOT, SCALES, 
 SCENARIOS = (
     "ticket_list_api",
     "ticket_detail_api",
+    "ticket_list_html",
+    "ticket_detail_html",
+    "queue_html",
+    "queue_api",
+    "queue_filters_api",
+    "queue_refresh_unchanged",
     "open_ticket_api",
+    "alert_intake",
+    "alert_intake_5mib_refused",
     "sla_sweep_idle",
     "sla_sweep_10k_due",
+    "alert_processing",
+    "deadline_to_breach",
 )
 
 
@@ -43,6 +53,12 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--sweep-repeats", type=int, help="idle sweeps timed (default: by scale)")
     parser.add_argument("--due", type=int, help="clocks made due at once for sla_sweep_10k_due (default: by scale)")
+    parser.add_argument(
+        "--alert-events", type=int, help="deliveries of 100 alerts for alert_processing (default: by scale)"
+    )
+    parser.add_argument(
+        "--breach-clocks", type=int, help="deadlines a few seconds ahead for deadline_to_breach (default: by scale)"
+    )
     parser.add_argument("--reseed", action="store_true", help="drop the bench database and seed it again")
     parser.add_argument("--out", type=Path, help="results folder (default var/bench/<UTC timestamp>)")
     args = parser.parse_args(argv)
@@ -64,6 +80,8 @@ def parse(argv: list[str] | None) -> Options:
         workers=args.workers,
         sweep_repeats=args.sweep_repeats if args.sweep_repeats is not None else scale.sweep_repeats,
         due_clocks=args.due if args.due is not None else scale.due_clocks,
+        alert_events=args.alert_events if args.alert_events is not None else scale.alert_events,
+        breach_clocks=args.breach_clocks if args.breach_clocks is not None else scale.breach_clocks,
         reseed=args.reseed,
     )
 

@@ -1,4 +1,9 @@
-"""The portal under test: gunicorn with N sync workers on a free loopback port, started and stopped by PID."""
+"""The server under test: gunicorn with N workers on a free loopback port, started and stopped by PID.
+
+The portal by default, as production serves it: gunicorn reads the repository's gunicorn.conf.py when there is one
+(worker class, threads, keep-alive), and the bench sets only the address, the number of workers and the logs. The
+side-by-side benchmark serves the peer the same way, from the peer's virtualenv and with the portal's settings.
+"""
 
 import http.client
 import json
@@ -17,6 +22,20 @@ from bench.procinfo import children, memory
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
+REPORTED_SETTINGS = ("config", "worker_class", "workers", "threads", "keepalive", "timeout")
+
+
+def gunicorn_settings(*, gunicorn: Path, app: str, cwd: Path) -> dict[str, str]:
+    """The settings gunicorn would run `app` with from `cwd` (its config file included), as it prints them."""
+    completed = subprocess.run(  # noqa: S603 (our own gunicorn, fixed arguments)
+        [str(gunicorn), "--print-config", app], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
+    found = {}
+    for line in completed.stdout.splitlines():
+        name, separator, value = line.partition("=")
+        if separator and name.strip() in REPORTED_SETTINGS:
+            found[name.strip()] = value.strip()
+    return found
 
 
 def free_port() -> int:
@@ -28,20 +47,36 @@ def free_port() -> int:
 class Portal:
     """`with Portal(...) as portal:` serves walt_portal.wsgi:application until the block ends."""
 
-    def __init__(self, *, env: dict[str, str], workers: int, log_path: Path, cwd: Path) -> None:
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        workers: int,
+        log_path: Path,
+        cwd: Path,
+        app: str = "walt_portal.wsgi:application",
+        gunicorn: Path | None = None,
+        ready_path: str = "/healthz",
+        timeout: int | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.env = {**os.environ, **env}
         self.workers = workers
         self.log_path = log_path
         self.cwd = cwd
+        self.app = app
+        self.gunicorn = gunicorn or Path(sys.executable).parent / "gunicorn"
+        self.ready_path = ready_path
+        self.timeout = timeout
+        self.extra = extra
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> "Portal":
         self.port = free_port()
-        gunicorn = Path(sys.executable).parent / "gunicorn"
         command = [
-            str(gunicorn),
-            "walt_portal.wsgi:application",
+            str(self.gunicorn),
+            self.app,
             "--bind",
             f"{HOST}:{self.port}",
             "--workers",
@@ -52,6 +87,9 @@ class Portal:
             # gunicorn on the machine (make run, a test) would lose its own to ours.
             "--no-control-socket",
         ]
+        if self.timeout is not None:  # a request slower than gunicorn's 30 s would be killed, not measured
+            command += ["--timeout", str(self.timeout)]
+        command += self.extra
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
             command, cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
@@ -71,7 +109,7 @@ class Portal:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
             try:
-                status, _ = self.request("GET", "/healthz")
+                status, _ = self.request("GET", self.ready_path)
             except OSError:
                 time.sleep(0.2)
                 continue
@@ -94,6 +132,9 @@ class Portal:
             return response.status, json.loads(payload)
         except ValueError:
             return response.status, payload.decode(errors="replace")
+
+    def settings(self) -> dict[str, str]:
+        return gunicorn_settings(gunicorn=self.gunicorn, app=self.app, cwd=self.cwd)
 
     def worker_pids(self) -> list[int]:
         return children(self.process.pid) if self.process else []

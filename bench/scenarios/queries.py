@@ -6,12 +6,21 @@ with short and long conversations, so a count that grows with the page or the co
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from bench.alerts import delivery
+from bench.driver import padding_body
+from bench.scenarios.http import OVERSIZED_BODY, queue_filters
+from tenancy.models import User
+from tickets.queue import queue_version
+
 SQL_PREVIEW = 200
+PAGE_SIZES = (10, 50, 200)
 
 
 class QueryCounter:
@@ -31,9 +40,32 @@ def _call(client: APIClient, token: str, method: str, path: str, data: dict[str,
             response = client.post(path, data, format="json", HTTP_AUTHORIZATION=f"Token {token}")
         else:
             response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
+    return _captured(path, response.status_code, captured)
+
+
+def _page(client: Client, path: str) -> dict[str, Any]:
+    """A request as a signed-in browser makes it (the session, the user, the page)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, headers={"Accept": "text/html"})
+    return _captured(path, response.status_code, captured)
+
+
+def _post_raw(path: str, body: bytes) -> dict[str, Any]:
+    with CaptureQueriesContext(connection) as captured:
+        response = Client().generic("POST", path, body, content_type="application/json")
+    return _captured(path, response.status_code, captured)
+
+
+def _signed_in(email: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(email=email))
+    return client
+
+
+def _captured(path: str, status: int, captured: CaptureQueriesContext) -> dict[str, Any]:
     return {
         "path": path,
-        "status": response.status_code,
+        "status": status,
         "queries": len(captured.captured_queries),
         "sql": [query["sql"][:SQL_PREVIEW] for query in captured.captured_queries],
         "_full_sql": [query["sql"] for query in captured.captured_queries],
@@ -139,3 +171,98 @@ def open_queries(people: list[dict[str, Any]]) -> dict[str, Any]:
     body = {"subject": "Query count probe", "description": "Counting queries.", "type": "incident", "priority": "P2"}
     call = _call(client, person["token"], "POST", f"/api/v1/orgs/{person['slug']}/tickets/", body)
     return {"queries_per_request": call["queries"], "requests": {"open a ticket": _strip(call)}}
+
+
+def _summary(calls: dict[str, dict[str, Any]], main: str) -> dict[str, Any]:
+    counts = [call["queries"] for call in calls.values()]
+    return {
+        "queries_per_request": calls[main]["queries"],
+        "max_queries": max(counts),
+        "constant": len(set(counts)) == 1,
+        "requests": {name: _strip(call) for name, call in calls.items()},
+    }
+
+
+def html_list_queries(people: list[dict[str, Any]]) -> dict[str, Any]:
+    largest, smallest = people[0], people[-1]
+    base = f"/o/{largest['slug']}/tickets/"
+    client = _signed_in(largest["email"])
+    calls = {
+        "first page, largest organization": _page(client, base),
+        "page 3": _page(client, f"{base}?page=3"),
+        "status=open": _page(client, f"{base}?status=open"),
+        "first page, smallest organization": _page(_signed_in(smallest["email"]), f"/o/{smallest['slug']}/tickets/"),
+    }
+    return _summary(calls, "first page, largest organization")
+
+
+def html_detail_queries(people: list[dict[str, Any]]) -> dict[str, Any]:
+    largest = people[0]
+    org_id = _org_id(largest["slug"])
+    longest, messages = _ticket_with_longest_conversation(org_id)
+    base = f"/o/{largest['slug']}/tickets/"
+    client = _signed_in(largest["email"])
+    calls = {f"ticket with {messages} messages": _page(client, f"{base}{longest}/")}
+    if quiet := _ticket_without_messages(org_id):
+        calls["ticket without messages"] = _page(client, f"{base}{quiet}/")
+    calls["random ticket"] = _page(client, f"{base}{largest['tickets'][0]}/")
+    return _summary(calls, "random ticket")
+
+
+def queue_api_queries(staff: dict[str, Any], largest_slug: str) -> dict[str, Any]:
+    """Every filter at three page sizes: a count that grows with the page shows up as not constant."""
+    client = APIClient()
+    calls: dict[str, dict[str, Any]] = {}
+    per_filter: dict[str, dict[str, Any]] = {}
+    for label, query in queue_filters(largest_slug).items():
+        sized = {
+            size: _call(client, staff["token"], "GET", f"/api/v1/queue/?{_joined(query, page_size=size)}")
+            for size in PAGE_SIZES
+        }
+        counts = [call["queries"] for call in sized.values()]
+        per_filter[label] = {"queries": counts[1], "constant": len(set(counts)) == 1, "status": sized[50]["status"]}
+        calls[label] = sized[50]
+    return {
+        "queries_per_request": calls["first page"]["queries"],
+        "max_queries": max(entry["queries"] for entry in per_filter.values()),
+        "constant": all(entry["constant"] for entry in per_filter.values()),
+        "filters": per_filter,
+        "requests": {name: _strip(call) for name, call in calls.items()},
+        "plans": explain(calls["first page"]["_full_sql"]),
+    }
+
+
+def queue_html_queries(staff: dict[str, Any], largest_slug: str) -> dict[str, Any]:
+    client = _signed_in(staff["email"])
+    calls = {
+        label: _page(client, f"/staff/queue/?{query}" if query else "/staff/queue/")
+        for label, query in queue_filters(largest_slug).items()
+    }
+    summary = _summary(calls, "first page")
+    summary["filters"] = {name: {"queries": call["queries"], "status": call["status"]} for name, call in calls.items()}
+    return summary
+
+
+def queue_refresh_queries(staff: dict[str, Any]) -> dict[str, Any]:
+    client = _signed_in(staff["email"])
+    version = queue_version()
+    calls = {
+        "nothing changed (204)": _page(client, f"/staff/queue/rows/?{urlencode({'since': version})}"),
+        "changed (rows)": _page(client, "/staff/queue/rows/?since=stale"),
+    }
+    summary = _summary(calls, "nothing changed (204)")
+    summary["version"] = version
+    return summary
+
+
+def intake_queries(source: dict[str, Any], *, now: Any) -> dict[str, Any]:
+    path = f"/api/v1/integrations/alertmanager/{source['token']}/"
+    calls = {
+        "delivery of 100 alerts": _post_raw(path, delivery(slug=source["slug"], keys=100, now=now).encode()),
+        "5 MiB body": _post_raw(path, padding_body(OVERSIZED_BODY)),
+    }
+    return _summary(calls, "delivery of 100 alerts")
+
+
+def _joined(query: str, **extra: Any) -> str:
+    return "&".join(part for part in (query, urlencode(extra)) if part)

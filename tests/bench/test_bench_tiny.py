@@ -1,9 +1,12 @@
 """A tiny-scale run of every benchmark scenario, so the harness never rots.
 
-It checks that `python -m bench` runs end to end and reports (results.json with every scenario, results.md, the
-table), and that the harness itself is sound (a consistent seed, no failed requests, a verified breach sweep); it does
-not judge the figures. The run uses its own database (`<test database>_bench_tiny`, kept between runs so the tiny
-seed is reused) and a private redis-server on a free port, stopped by PID.
+It checks that `python -m bench` runs end to end and reports (results.json with every scenario, results.md, one SVG
+chart per scenario, the table), and that the harness itself is sound (a consistent seed before and after the run, no
+failed requests, the rows of the breach sweep, of the alert processing and of the deadline-to-breach run verified); it
+does not judge the figures. The run uses its own database (`<test database>_bench_tiny`, kept between runs so the tiny
+seed is reused) and a private redis-server on a free port, stopped by PID; the bench starts and stops its own gunicorn
+and Celery processes. The peer (`make bench-peer`) is not installed here: tests/bench/test_peer_parts.py covers what
+of it runs without it.
 """
 
 import json
@@ -15,13 +18,27 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import pytest
 
 pytestmark = pytest.mark.processes
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {"ticket_list_api", "ticket_detail_api", "open_ticket_api", "sla_sweep_idle", "sla_sweep_10k_due"}
+HTTP_SCENARIOS = {
+    "ticket_list_api",
+    "ticket_detail_api",
+    "ticket_list_html",
+    "ticket_detail_html",
+    "queue_html",
+    "queue_api",
+    "queue_filters_api",
+    "queue_refresh_unchanged",
+    "open_ticket_api",
+    "alert_intake",
+    "alert_intake_5mib_refused",
+}
+SCENARIOS = HTTP_SCENARIOS | {"sla_sweep_idle", "sla_sweep_10k_due", "alert_processing", "deadline_to_breach"}
 
 
 def _free_port() -> int:
@@ -86,12 +103,12 @@ def test_a_tiny_run_of_every_scenario_writes_its_report(bench_database_url, priv
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=400,
         check=False,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     assert "scenario" in completed.stdout
-    assert "sla_sweep_10k_due" in completed.stdout
+    assert "deadline_to_breach" in completed.stdout
 
     results = json.loads((out / "results.json").read_text())
     assert set(results["scenarios"]) == SCENARIOS
@@ -99,17 +116,33 @@ def test_a_tiny_run_of_every_scenario_writes_its_report(bench_database_url, priv
     assert {"cpu_count", "memory_mib"} <= set(results["machine"])
     assert {"python", "django", "postgresql"} <= set(results["versions"])
     assert not any(results["seed"]["verify"].values()), results["seed"]["verify"]
-    for name in ("ticket_list_api", "ticket_detail_api", "open_ticket_api"):
+    # Every scenario that wrote was undone: the seed keeps its promises after the run.
+    assert not any(results["seed_verify_after_run"].values()), results["seed_verify_after_run"]
+    for name in HTTP_SCENARIOS:
         scenario = results["scenarios"][name]
         assert scenario["ok"] > 0, name
         assert scenario["errors"] == 0, (name, scenario.get("error_samples"))
         assert {"median_ms", "p95_ms", "p99_ms"} <= set(scenario["latency"])
-        assert scenario["queries_per_request"] > 0
+        assert scenario["queries_per_request"] > 0, name
         assert scenario["workers_after"]["workers"], "the gunicorn workers' memory was read"
+    filters = results["scenarios"]["queue_filters_api"]
+    assert set(filters["labels"]) == set(filters["query_detail"]["filters"]), "every filter was timed and counted"
+    assert all(figures["samples"] > 0 for figures in filters["labels"].values())
+    assert results["scenarios"]["alert_intake"]["units_per_s"] > 0
+    assert results["scenarios"]["alert_intake_5mib_refused"]["statuses"] == {
+        "413": results["scenarios"]["alert_intake_5mib_refused"]["requests"]
+    }
     assert results["scenarios"]["sla_sweep_idle"]["recorded"] == 0
-    assert results["scenarios"]["sla_sweep_10k_due"]["verified"], results["scenarios"]["sla_sweep_10k_due"]
+    for name in ("sla_sweep_10k_due", "alert_processing", "deadline_to_breach"):
+        assert results["scenarios"][name]["verified"], results["scenarios"][name]
+    assert results["scenarios"]["alert_processing"]["actions"]["opened"] > 0
+    assert results["scenarios"]["alert_processing"]["worker_memory"]["main"]["peak_rss_mib"] > 0
+    assert results["scenarios"]["deadline_to_breach"]["latency"]["samples"] > 0
     assert results["bench_process_memory"]["peak_rss_mib"] > 0
 
     markdown = (out / "results.md").read_text()
     assert all(name in markdown for name in SCENARIOS)
+    for name in SCENARIOS:
+        chart = ElementTree.fromstring((out / f"{name}.svg").read_text())  # noqa: S314 (our own output)
+        assert chart.tag.endswith("svg"), name
     print(f"tiny bench run: {time.monotonic() - started:.1f} s")  # noqa: T201
