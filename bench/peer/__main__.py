@@ -1,0 +1,3 @@
+from bench.peer.cli import main
+
+raise SystemExit(main())
