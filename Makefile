@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BASE_STAMP := $(VENV)/.base-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint format lock clean bench
+.PHONY: run test lint format lock clean bench bench-peer
 
 $(BASE_STAMP): requirements/base.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,19 @@ format: $(DEV_STAMP)
 ## Not part of `make test`. Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--scale full".
 bench: $(BASE_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## bench-peer: the portal and django-helpdesk 2.6 side by side (docs/performance.md). The peer is installed into its
+## own virtualenv, var/peer-venv, from bench/peer/requirements.txt. Options go in BENCH_PEER_ARGS.
+PEER_VENV := var/peer-venv
+PEER_STAMP := $(PEER_VENV)/.installed
+
+$(PEER_STAMP): bench/peer/requirements.txt
+	test -x $(PEER_VENV)/bin/python || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/peer/requirements.txt
+	touch $@
+
+bench-peer: $(BASE_STAMP) $(PEER_STAMP)
+	$(BIN)/python -m bench.peer --peer-python $(PEER_VENV)/bin/python $(BENCH_PEER_ARGS)
 
 ## lock: re-resolve requirements/*.in into the pinned requirements/*.txt in a throwaway virtualenv.
 lock:
