@@ -43,6 +43,7 @@ class TicketOutputSerializer(serializers.Serializer[Ticket]):
             "properties": {
                 clock: {
                     "type": "object",
+                    "nullable": True,  # a ticket without this clock
                     "properties": {
                         "state": {"type": "string", "enum": ["running", "paused", "met", "breached"]},
                         "due_at": {"type": "string", "format": "date-time", "nullable": True},

@@ -20,6 +20,7 @@ from tickets.api.serializers import (
     TicketOutputSerializer,
     VideoCallOutputSerializer,
 )
+from tickets.attachments import ALLOWED_KINDS
 from tickets.models import Attachment, Priority, Source, Status, Ticket, TicketEvent, TicketType, VideoCall
 from tickets.selectors import (
     attachment_get,
@@ -45,6 +46,7 @@ from tickets.services import (
 )
 
 STAFF_ONLY_FIELDS = ("priority", "type", "assignee")
+DOWNLOAD_CONTENT_TYPES = sorted({kind.content_type for kind in ALLOWED_KINDS.values()})
 
 
 class TicketApi(TenantApi):
@@ -245,7 +247,8 @@ class AttachmentListApi(TicketApi):
 
 
 class AttachmentDownloadApi(TicketApi):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    # Served with the type its kind was recognized as, always as a download.
+    @extend_schema(responses={(200, content_type): bytes for content_type in DOWNLOAD_CONTENT_TYPES})
     def get(self, request: Request, ticket_id: UUID, attachment_id: UUID) -> FileResponse:
         try:
             attachment = attachment_get(
