@@ -8,9 +8,9 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from core.exceptions import PermissionDeniedError
@@ -43,7 +43,8 @@ LAST_ERROR_MAX_LENGTH = 2000
 
 @dataclass(frozen=True)
 class Notice:
-    """One event to announce: the same text to each recipient, on each channel."""
+    """One event to announce: the same text to each recipient, on each channel. Recipients given as a query are
+    read by the insert itself on PostgreSQL."""
 
     event_key: str
     recipients: Iterable[User]
@@ -78,6 +79,7 @@ def notification_enqueue(
 def notification_enqueue_many(*, notices: Sequence[Notice]) -> int:
     """`notification_enqueue` for many events at once (a sweep's batch): one insert, one wake-up."""
     rows: dict[str, _Row] = {}
+    selected: list[Notice] = []
     for notice in notices:
         if unknown := set(notice.channels) - _CHANNELS:
             raise ValueError(f"Unknown notification channels: {sorted(unknown)}")
@@ -85,13 +87,17 @@ def notification_enqueue_many(*, notices: Sequence[Notice]) -> int:
             raise ValueError(f"A notification link is a path inside the portal, not {notice.link!r}")
         # One line: e-mail refuses a subject with a line break, and the message would only die after its retries.
         subject = " ".join(notice.subject.split())
+        if isinstance(notice.recipients, QuerySet) and connection.vendor == "postgresql":
+            selected.append(replace(notice, subject=subject))
+            continue
         for recipient_id in sorted({user.pk for user in notice.recipients if user.is_active}):
             for channel in notice.channels:
-                key = f"{notice.event_key}:{channel}:{recipient_id}"
+                key = _key(notice.event_key, channel, recipient_id)
                 rows[key] = _Row(key, channel, recipient_id, subject, notice.body, notice.link)
     # Sorted: concurrent enqueues then insert keys in the same order and cannot deadlock on the unique index.
     ordered = [rows[key] for key in sorted(rows)]
     inserted = _insert_new(ordered) if connection.vendor == "postgresql" else _insert_new_portably(ordered)
+    inserted += sum(_insert_selected(notice) for notice in selected)
     if inserted:
         # Only a wake-up for quick delivery: the beat sweep delivers anyway, so a broker outage must not fail a
         # caller whose change has already committed (robust: the error is logged).
@@ -120,6 +126,39 @@ _INSERT_NEW = (
     "ORDER BY key "
     "ON CONFLICT (idempotency_key) DO NOTHING"
 )
+
+
+def _key(event_key: str, channel: str, recipient_id: int) -> str:
+    return f"{event_key}:{channel}:{recipient_id}"
+
+
+# `_key` in SQL, the rows in the order Python sorts keys (byte order: the "C" collation), one per active recipient
+# of the query and channel.
+_INSERT_SELECTED = (
+    f"INSERT INTO {OutboxMessage._meta.db_table} "  # noqa: S608 (our own table name)
+    "(idempotency_key, channel, recipient_id, subject, body, link, status, attempts, next_attempt_at, last_error, "
+    "created_at) "
+    "SELECT key, channel, recipient_id, %s, %s, %s, %s, 0, %s, '', %s FROM ("
+    "SELECT %s || ':' || channel || ':' || recipient.id AS key, channel, recipient.id AS recipient_id "
+    "FROM ({recipients}) AS recipient(id) CROSS JOIN unnest(%s::varchar[]) AS channel"
+    ') AS row ORDER BY key COLLATE "C" '
+    "ON CONFLICT (idempotency_key) DO NOTHING"
+)
+
+
+def _insert_selected(notice: Notice) -> int:
+    """PostgreSQL: a notice whose recipients are a query goes to them in the same statement that finds them."""
+    assert isinstance(notice.recipients, QuerySet)
+    active = notice.recipients.filter(is_active=True).order_by().values("pk")
+    recipients, recipient_params = active.query.sql_with_params()
+    now = timezone.now()
+    message: list[Any] = [notice.subject, notice.body, notice.link, OutboxMessage.Status.PENDING, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SELECTED.format(recipients=recipients),
+            [*message, notice.event_key, *recipient_params, list(notice.channels)],
+        )
+        return int(cursor.rowcount)
 
 
 def _insert_new(rows: list[_Row]) -> int:

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from notifications.models import OutboxMessage
 from notifications.services import notification_enqueue, outbox_deliver_due, outbox_wake_up
+from tenancy.models import User
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,21 @@ def test_recipients_are_deduplicated_and_inactive_ones_skipped(member):
 
     assert _enqueue([member, member, inactive], channels=["email"]) == 1
     assert list(OutboxMessage.objects.values_list("recipient", flat=True)) == [member.pk]
+
+
+def test_recipients_given_as_a_query_get_the_same_messages_as_a_list(member, org_admin):
+    inactive = UserFactory.create(is_active=False)
+    everyone = User.objects.filter(pk__in=[member.pk, org_admin.pk, inactive.pk])
+
+    assert _enqueue(everyone) == 4
+    queried = set(OutboxMessage.objects.values_list("idempotency_key", "channel", "recipient", "subject", "link"))
+
+    assert _enqueue([member, org_admin, inactive]) == 0  # the same keys: nothing new
+    OutboxMessage.objects.all().delete()
+    assert _enqueue([member, org_admin, inactive]) == 4
+    assert set(OutboxMessage.objects.values_list("idempotency_key", "channel", "recipient", "subject", "link")) == (
+        queried
+    )
 
 
 def test_delivery_is_woken_up_after_commit(member, django_capture_on_commit_callbacks):
