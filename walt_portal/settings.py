@@ -140,12 +140,11 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 BEHIND_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
-if BEHIND_PROXY:
-    # The client is the address the nearest proxy saw; anything further left in the header can be forged.
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # identity headers are not trusted without a proxy
+# Proxies in front that append to X-Forwarded-For; none without a proxy, so identity headers are then not trusted.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1) if BEHIND_PROXY else 0
+# The client is the address the outermost trusted proxy saw: behind a proxy, the connection's own address is the
+# proxy's, and keying on it would lock an account out for everyone.
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 AXES_VERBOSE = False
 
 # ---------------------------------------------------------------- security
