@@ -1,7 +1,6 @@
 import zoneinfo
 from uuid import UUID
 
-from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
@@ -40,15 +39,15 @@ class AuthTokenObtainApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = authenticate(
-                request=request,
-                username=serializer.validated_data["email"].lower(),
-                password=serializer.validated_data["password"],
-            )
-        except AxesBackendPermissionDenied:
-            raise Throttled(detail="Too many failed sign-ins from here; try again later.") from None
-        if user is None or getattr(request, "axes_locked_out", False):
+        user = authenticate(
+            request=request,
+            username=serializer.validated_data["email"].lower(),
+            password=serializer.validated_data["password"],
+        )
+        # Django's authenticate() swallows the lockout backend's refusal; the flag it leaves says it was the lockout.
+        if getattr(request, "axes_locked_out", False):
+            raise Throttled(detail="Too many failed sign-ins from here; try again later.")
+        if user is None:
             raise AuthenticationFailed("E-mail or password is wrong.")
         assert isinstance(user, User)
         return Response({"token": api_token_issue(user=user)})
