@@ -13,7 +13,7 @@ from sla.policy import first_response_target, resolution_target
 from sla.services.policies import policy_in_force
 from tenancy.models import Contract
 from tickets.models import Ticket
-from tickets.services import ClockSummary, TicketSlaSummary, ticket_sla_summaries_set
+from tickets.services import ClockSummary, TicketSlaSummary, ticket_sla_summary_set
 
 
 def calendar_of(clock: Clock) -> Calendar:
@@ -131,7 +131,7 @@ def summary_of(ticket_id: int, clocks: dict[str, Clock]) -> TicketSlaSummary:
 
 
 def summarize(ticket: Ticket, clocks: dict[str, Clock]) -> None:
-    ticket_sla_summaries_set(summaries=[summary_of(ticket.pk, clocks)])
+    ticket_sla_summary_set(ticket=ticket, summary=summary_of(ticket.pk, clocks))
 
 
 def new_clock(

@@ -131,6 +131,24 @@ def test_the_list_runs_a_constant_number_of_queries(api_client, member, organiza
     assert len(many) == len(few)
 
 
+def test_opening_a_ticket_takes_a_dozen_statements_clocks_and_notices_included(api_client, member, engineer):
+    client = api_client(member)
+    body = {"subject": "Checkout returns 502", "description": "", "type": "incident", "priority": "P2"}
+    assert client.post(TICKETS, body, format="json").status_code == 201  # the process now knows the contract's terms
+
+    with CaptureQueriesContext(connection) as opening:
+        response = client.post(TICKETS, body, format="json")
+
+    assert response.status_code == 201
+    assert {clock["state"] for clock in response.json()["sla"].values()} == {"running"}  # the clocks as they started
+
+    statements = [query["sql"] for query in opening.captured_queries]
+    assert len(statements) <= 12, "\n".join(sql[:90] for sql in statements)
+    assert not [sql for sql in statements if "sla_policyversion" in sql]
+    assert [sql for sql in statements if sql.startswith("INSERT INTO notifications_outboxmessage")]
+    assert Ticket.objects.get(reference="ACME-2").sla_first_response_state == "running"
+
+
 def test_detail_and_conversation_run_a_constant_number_of_queries(
     api_client, member, engineer, organization, open_ticket
 ):

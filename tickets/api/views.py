@@ -129,9 +129,7 @@ class TicketListApi(TenantApi):
             priority=data["priority"],
             source=Source.API,
         )
-        # Read again: the SLA clocks wrote their summary onto the ticket's row, not onto this instance.
-        opened = ticket_get(organization=self.organization, public_id=ticket.public_id)
-        return Response(TicketOutputSerializer(opened).data, status=status.HTTP_201_CREATED)
+        return Response(TicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
 
 class TicketDetailApi(TicketApi):

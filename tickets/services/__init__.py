@@ -12,7 +12,12 @@ from tickets.services.lifecycle import (
 )
 from tickets.services.opening import ticket_open
 from tickets.services.queue import ticket_take_next
-from tickets.services.sla_summary import ClockSummary, TicketSlaSummary, ticket_sla_summaries_set
+from tickets.services.sla_summary import (
+    ClockSummary,
+    TicketSlaSummary,
+    ticket_sla_summaries_set,
+    ticket_sla_summary_set,
+)
 from tickets.services.video_calls import video_call_decide, video_call_request
 
 __all__ = [
@@ -26,6 +31,7 @@ __all__ = [
     "ticket_priority_change",
     "ticket_reply",
     "ticket_sla_summaries_set",
+    "ticket_sla_summary_set",
     "ticket_status_change",
     "ticket_take_next",
     "ticket_type_change",

@@ -51,6 +51,17 @@ _COLUMNS = (  # the summary columns and their SQL types
 SUMMARY_FIELDS = [column for column, _ in _COLUMNS]
 
 
+def ticket_sla_summary_set(*, ticket: Ticket, summary: TicketSlaSummary) -> None:
+    """`ticket_sla_summaries_set` for one ticket the caller holds, whose instance then shows the summary too."""
+    ticket_sla_summaries_set(summaries=[summary])
+    written = summary.as_ticket()
+    for field in SUMMARY_FIELDS:
+        setattr(ticket, field, getattr(written, field))
+    ticket.sla_risk_due_at, ticket.sla_at_risk_from = risk_moments(
+        summary, received_at=ticket.received_at, answered=ticket.first_responded_at is not None
+    )
+
+
 def ticket_sla_summaries_set(*, summaries: list[TicketSlaSummary]) -> None:
     """Copy the state of tickets' current clocks onto their rows. Called only by `sla`, in the transaction that
     changed the clocks, so the summary never disagrees with them. `updated_at` moves too, so the queue's live
