@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("sla.api.urls")),
     path("api/v1/", include("maintenance.api.urls")),
     path("api/v1/", include("monitoring.api.urls")),
+    path("api/v1/", include("reports.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
