@@ -72,6 +72,21 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> Any:
+        # DRF quietly falls back to the defaults for a page or size that is not a number; say so instead.
+        invalid = [
+            name
+            for name in (self.page_query_param, self.page_size_query_param)
+            if name in request.query_params
+            and not (request.query_params[name].isascii() and request.query_params[name].isdigit())
+        ]
+        if invalid:
+            raise ApplicationError(
+                "The request has invalid fields.",
+                errors=[{"field": name, "code": "invalid", "detail": "A whole number from 1 up."} for name in invalid],
+            )
+        return super().paginate_queryset(queryset, request, view)
+
 
 def paginated_response(
     *, queryset: QuerySet[Any], serializer_class: type[BaseSerializer[Any]], request: Request, view: APIView
