@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("tickets.queue_urls")),
     path("", include("maintenance.urls")),
     path("", include("monitoring.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
     path("api/v1/auth/token/", AuthTokenObtainApi.as_view(), name="api-auth-token"),
