@@ -40,6 +40,7 @@ def parse(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
     parser.add_argument("--reseed", action="store_true", help="seed both databases again")
     parser.add_argument("--out", type=Path, help="results folder (default var/bench/<UTC timestamp>-peer)")
     args = parser.parse_args(argv)
+    args.peer_python = args.peer_python.absolute()  # not resolved: a virtualenv's python is a symbolic link
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     scale = SCALES[args.scale]
     options = Options(
