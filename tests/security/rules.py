@@ -283,6 +283,18 @@ def _alert(world: World) -> Send:
     return Send(alertmanager(), format="json")
 
 
+def _exclude_form(world: World) -> Send:
+    return Send({"action": "exclude", "category": "customer_delay", "reason": "We waited on the customer's logs."})
+
+
+def _exclude_json(world: World) -> Send:
+    return Send({"excluded": True, "category": "customer_delay", "reason": "We waited on the customer's logs."})
+
+
+def _late_breach(world: World) -> dict[str, str]:
+    return {"ticket_id": str(world.late_ticket.public_id)}
+
+
 def _feed_token(world: World) -> dict[str, str]:
     return {"token": world.feed.token}
 
@@ -302,6 +314,9 @@ API_TICKET = "api/v1/orgs/<slug:org_slug>/tickets/<uuid:ticket_id>/"
 MAINTENANCE = "o/<slug:org_slug>/maintenance/"
 MONITORING = "o/<slug:org_slug>/monitoring/<uuid:source_id>/"
 SOURCES = "api/v1/orgs/<slug:org_slug>/monitoring/sources/"
+REPORT = "o/<slug:org_slug>/reports/sla/"
+REPORT_API = "orgs/<slug:org_slug>/reports/sla/"
+BREACH = "breaches/<uuid:ticket_id>/<slug:clock>/<int:epoch>/exclusion/"
 
 RULES: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ sign-in and accounts (pages)
@@ -357,6 +372,18 @@ RULES: tuple[Rule, ...] = (
     page(f"{MONITORING}state/")(post=(ADMINS, _disable)),
     page(f"{MONITORING}test/")(post=ADMINS),
     page(f"{MONITORING}events/<uuid:event_id>/replay/")(post=STAFF),
+    # ------------------------------------------------------------------ SLA reports (pages)
+    page(REPORT)(get=MEMBERS),
+    page(f"{REPORT}report.csv")(get=MEMBERS),
+    page(f"{REPORT}breaches.csv")(get=MEMBERS),
+    # Staff decide exclusions; to customers the page does not exist, though it names its methods before it says so.
+    page(
+        f"{REPORT}{BREACH}",
+        values=_late_breach,
+        outsiders=OTHER_TENANT | CUSTOMERS_A,
+        answers={(method, role): 405 for method in ("PUT", "PATCH", "DELETE") for role in CUSTOMERS_A},
+    )(get=STAFF, post=(STAFF, _exclude_form)),
+    staff_page("staff/reports/sla/")(get=STAFF),
     # ------------------------------------------------------------------ notifications (pages): the caller's own
     page("notifications/")(get=SIGNED_IN),
     page("notifications/read-all/")(post=SIGNED_IN),
@@ -390,6 +417,12 @@ RULES: tuple[Rule, ...] = (
     api("api/v1/orgs/<slug:org_slug>/contract/")(get=MEMBERS, put=(STAFF, _contract)),
     api("api/v1/orgs/<slug:org_slug>/contract/rebaseline/")(post=(STAFF, _preview)),
     api("api/v1/orgs/<slug:org_slug>/maintenance/")(get=MEMBERS),
+    api(f"api/v1/{REPORT_API}")(get=MEMBERS),
+    api(f"api/v1/{REPORT_API}breaches/")(get=MEMBERS),
+    api(f"api/v1/{REPORT_API}{BREACH}", values=_late_breach, outsiders=OTHER_TENANT | CUSTOMERS_A)(
+        get=STAFF, post=(STAFF, _exclude_json)
+    ),
+    api("api/v1/reports/sla/overview/", outsiders=CUSTOMERS)(get=STAFF),
     api(SOURCES)(get=ADMINS, post=(ADMINS, _source_json)),
     api(f"{SOURCES}<uuid:source_id>/")(get=ADMINS, patch=(ADMINS, _rename_source), delete=ADMINS),
     api(f"{SOURCES}<uuid:source_id>/rotate/")(post=ADMINS),

@@ -19,6 +19,7 @@ from monitoring.models import InboundEvent, MonitoringSource
 from monitoring.services import monitoring_source_create, monitoring_test_alert
 from notifications.models import Notification, OutboxMessage
 from notifications.services import notification_enqueue, outbox_deliver_due
+from sla.services.sweep import sla_sweep
 from tenancy.access_grants import access_grant_create
 from tenancy.models import AccessGrant, Membership, Organization, Package, Region, User
 from tenancy.services import api_token_issue
@@ -47,6 +48,7 @@ class World:
     other_organization: Organization  # B: Globex, Standard, EU
     users: dict[str, User]
     ticket: Ticket  # with a conversation, a file and a declined video call (so one may be requested again)
+    late_ticket: Ticket  # received two hours ago: its first response is a recorded breach
     message: Message
     attachment: Attachment
     grant: AccessGrant
@@ -83,6 +85,8 @@ class World:
             "token": self.source_token,
             "kind": self.source.kind,
             "uidb64": self.password_reset_uid,
+            "clock": "first_response",
+            "epoch": "0",
         }
 
 
@@ -129,6 +133,18 @@ def seed_world() -> World:
         priority="P4",
         source="portal",
     )
+
+    late_ticket = ticket_open(
+        organization=acme,
+        requester=member,
+        subject="Search is down",
+        description="",
+        ticket_type="incident",
+        priority="P1",
+        source="portal",
+        received_at=now - timedelta(hours=2),
+    )
+    sla_sweep(now=now)  # records the breach of its first response
 
     grant = access_grant_create(
         organization=acme,
@@ -184,6 +200,7 @@ def seed_world() -> World:
         other_organization=globex,
         users=users,
         ticket=ticket,
+        late_ticket=late_ticket,
         message=message,
         attachment=attachment,
         grant=grant,
