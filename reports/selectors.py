@@ -6,7 +6,7 @@ start when it is received; a reopened ticket's next resolution clock (its next e
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -20,6 +20,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -29,7 +30,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, Floor, Greatest, Least, TruncMonth
+from django.db.models.functions import Coalesce, Floor, Greatest, Least
 
 from reports.figures import (
     AIM_SECONDS,
@@ -47,7 +48,7 @@ from reports.figures import (
     Tally,
 )
 from reports.models import BreachExclusionChange
-from reports.periods import ReportPeriod, add_months, midnight, month_end, zone_of
+from reports.periods import ReportPeriod, add_months, midnight, zone_of
 from reports.sql import PercentileCont, SecondsBetween, report_queries
 from sla.models import Clock, ClockEvent, ClockKind, ClockState, PolicyVersion, Record
 from sla.policy import effective_policy
@@ -59,6 +60,7 @@ from tickets.models import Priority, Ticket
 MET, BREACHED = ClockState.MET, ClockState.BREACHED
 UNDECIDED = (ClockState.RUNNING, ClockState.PAUSED)
 EXCLUDED = Q(state=BREACHED, breach_exclusion__excluded=True)
+BEFORE_HISTORY = -1
 PAUSE_ENDS = (ClockEvent.Kind.RESUMED, ClockEvent.Kind.MET, ClockEvent.Kind.STOPPED)
 
 
@@ -108,7 +110,7 @@ def _milliseconds(seconds: float | None) -> float | None:
 class _Group:
     """Clocks that share everything the report counts them by."""
 
-    month: tuple[int, int]  # (year, month) the clock started in, in the organization's timezone
+    month: int  # index of the month the clock started in, in the period's history months (or BEFORE_HISTORY)
     in_period: bool
     kind: str
     state: str
@@ -125,18 +127,28 @@ class _Group:
 def _groups(*, organization: Organization, period: ReportPeriod) -> list[_Group]:
     """The clocks of the period and of the twelve months of history, counted in one pass by everything the report
     counts: month, state, exclusion, reopening, priority, policy version and time taken (the distribution's bin)."""
-    months = period.history_months()
     zone = period.zone
-    starts_at = min(period.starts_at, midnight(months[0], zone))
-    ends_at = max(period.ends_at, midnight(month_end(months[-1]) + timedelta(days=1), zone))
+    months = period.history_months()
+    history_starts_at = midnight(months[0], zone)
+    month_ends = [midnight(add_months(month, 1), zone) for month in months]
     in_period = Q(started_at__gte=period.starts_at, started_at__lt=period.ends_at)
+    # Month boundaries in the organization's timezone, compared as instants: cheaper than converting every clock's
+    # start to local time, and the same on both databases. A long period may begin before its history: month -1.
+    month = Case(
+        When(started_at__lt=history_starts_at, then=BEFORE_HISTORY),
+        *(When(started_at__lt=end, then=index) for index, end in enumerate(month_ends)),
+        output_field=IntegerField(),
+    )
     # Multiplied before dividing, so a time exactly on a bin's edge falls in the later bin on either database.
     fifth = Floor(F("on_clock") * BINS_PER_TARGET / F("target_seconds"))
     rows = (
-        clocks_started(organization=organization, starts_at=starts_at, ends_at=ends_at)
+        # The period ends in the last month of its history, and may begin before the first.
+        clocks_started(
+            organization=organization, starts_at=min(period.starts_at, history_starts_at), ends_at=month_ends[-1]
+        )
         .filter(ticket__organization=organization)  # lets the planner read only this tenant's tickets
         .annotate(
-            month=TruncMonth("started_at", tzinfo=zone),
+            month=month,
             in_period=ExpressionWrapper(in_period, output_field=BooleanField()),
             reopened=ExpressionWrapper(Q(epoch__gt=0), output_field=BooleanField()),
             excluded=ExpressionWrapper(EXCLUDED, output_field=BooleanField()),
@@ -164,7 +176,7 @@ def _groups(*, organization: Organization, period: ReportPeriod) -> list[_Group]
     )
     return [
         _Group(
-            (month.year, month.month),
+            month_index,
             bool(within),
             kind,
             state,
@@ -177,7 +189,7 @@ def _groups(*, organization: Organization, period: ReportPeriod) -> list[_Group]
             None if bin_ is None else int(bin_),
             n,
         )
-        for month, within, kind, state, reopened, excluded, priority, contract, version, target, bin_, n in rows
+        for month_index, within, kind, state, reopened, excluded, priority, contract, version, target, bin_, n in rows
     ]
 
 
@@ -316,12 +328,12 @@ def _span(
 def _history(groups: list[_Group], period: ReportPeriod) -> list[MonthCompliance]:
     """Met, breached and excluded clocks in each of the twelve months up to the period's last, by clock."""
 
-    by_month: dict[tuple[tuple[int, int], str], list[_Group]] = {}
+    by_month: dict[tuple[int, str], list[_Group]] = {}
     for group in groups:
         by_month.setdefault((group.month, group.kind), []).append(group)
 
-    def tally(month: date, kind: str) -> Tally:
-        of_month = by_month.get(((month.year, month.month), kind), [])
+    def tally(index: int, kind: str) -> Tally:
+        of_month = by_month.get((index, kind), [])
         return Tally(
             met=sum(g.clocks for g in of_month if g.state == MET),
             breached=sum(g.clocks for g in of_month if g.state == BREACHED),
@@ -331,10 +343,10 @@ def _history(groups: list[_Group], period: ReportPeriod) -> list[MonthCompliance
     return [
         MonthCompliance(
             month=month,
-            first_response=tally(month, ClockKind.FIRST_RESPONSE),
-            resolution=tally(month, ClockKind.RESOLUTION),
+            first_response=tally(index, ClockKind.FIRST_RESPONSE),
+            resolution=tally(index, ClockKind.RESOLUTION),
         )
-        for month in period.history_months()
+        for index, month in enumerate(period.history_months())
     ]
 
 

@@ -1,8 +1,9 @@
-"""The two SQL pieces the reports need that Django lacks, on PostgreSQL and on SQLite alike.
+"""The SQL the reports need that Django lacks, on PostgreSQL and on SQLite alike, and the settings their queries run
+with.
 
 PostgreSQL computes percentiles natively (`percentile_cont`). The embedded SQLite mode gets the same aggregate,
-computed the same way, from a small Python aggregate registered on each new SQLite connection, so a report is one
-query on either database and both give the same figures.
+computed the same way, from a small Python aggregate registered on each new SQLite connection, so a percentile is part
+of the same query on either database and both give the same figures.
 """
 
 import math
@@ -18,17 +19,19 @@ from django.db.models.sql.compiler import SQLCompiler
 
 SQLITE_PERCENTILE = "walt_percentile_cont"
 # A year of one organization's clocks, counted by a dozen columns, fits in a hash table of a few megabytes; with
-# PostgreSQL's default 4 MB the planner would sort them on disk instead, several times slower.
-REPORT_WORK_MEM = "32MB"
+# PostgreSQL's default 4 MB the planner would sort them on disk instead, several times slower. Its JIT compiler, which
+# the cost of a year's scan switches on, spends more time compiling than these queries take to run.
+REPORT_SETTINGS = {"work_mem": "32MB", "jit": "off"}
 
 
 @contextmanager
 def report_queries() -> Iterator[None]:
-    """Run a report's queries in one transaction that may use REPORT_WORK_MEM per sort or hash (PostgreSQL only)."""
+    """Run a report's queries in one transaction with REPORT_SETTINGS (on PostgreSQL; SQLite has neither)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+                settings = ", ".join("set_config(%s, %s, true)" for _ in REPORT_SETTINGS)
+                cursor.execute(f"SELECT {settings}", [item for pair in REPORT_SETTINGS.items() for item in pair])
         yield
 
 

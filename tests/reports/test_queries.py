@@ -58,10 +58,13 @@ def test_the_report_itself_is_six_reads_in_one_transaction(month, api_client):
     with CaptureQueriesContext(connection) as captured:
         client.get("/api/v1/orgs/acme-eu/reports/sla/", MARCH)
 
-    statements = [query["sql"].split()[0] for query in captured]
-    assert statements.count("SET") == 1  # the report's own working memory
-    report = statements[statements.index("SET") - 1 :]
-    assert len([s for s in report if s == "SELECT"]) == 6
+    statements = [query["sql"] for query in captured]
+    [settings] = [index for index, sql in enumerate(statements) if "set_config('work_mem'" in sql]
+    assert statements[settings - 1].startswith("SAVEPOINT")  # one transaction, inside the test's own
+    report = statements[settings + 1 :]
+    assert len(report) == 7
+    assert report[-1].startswith("RELEASE SAVEPOINT")
+    assert all(sql.startswith("SELECT") for sql in report[:-1])
 
 
 def test_the_overview_queries_do_not_grow_with_the_organizations(month, client):
