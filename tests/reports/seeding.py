@@ -6,6 +6,8 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+
 from reports.models import BreachExclusion, BreachExclusionChange
 from sla.models import Clock, ClockEvent, ClockKind, ClockState, Record
 from sla.policy import effective_policy, first_response_target, resolution_target
@@ -38,10 +40,9 @@ def seed_year(*, organization: Organization, contract: Contract, staff: User, ti
                 resolved_at=received,
             )
         )
-    Ticket.objects.bulk_create(rows, batch_size=BATCH)
-    saved = list(Ticket.objects.for_organization(organization).order_by("number"))
+    Ticket.objects.bulk_create(rows, batch_size=BATCH)  # sets each row's primary key
     clocks: list[Clock] = []
-    for ticket in saved:
+    for ticket in rows:
         targets = {
             ClockKind.FIRST_RESPONSE: first_response_target(policy, priority=ticket.priority),
             ClockKind.RESOLUTION: resolution_target(policy, ticket_type=ticket.type, priority=ticket.priority),
@@ -90,28 +91,43 @@ def _clock(rng, ticket, kind, epoch, started, targets, contract, policy) -> Cloc
     )
 
 
+def _routine_events(organization: Organization) -> None:
+    """Every clock's start and stop events, which the reports never read but which give the event table its real
+    size, written in two statements from the clocks themselves: a model instance each would triple the seeding time.
+    """
+    events, clocks = (
+        connection.ops.quote_name(ClockEvent._meta.db_table),
+        connection.ops.quote_name(Clock._meta.db_table),
+    )
+    columns = "created_at, updated_at, organization_id, clock_id, kind, at, due_at, detail"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {events} ({columns}) SELECT started_at, started_at, organization_id, id, %s, started_at, "  # noqa: S608 (model table names)
+            f"due_at, %s FROM {clocks} WHERE organization_id = %s",
+            [ClockEvent.Kind.STARTED, "{}", organization.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO {events} ({columns}) SELECT stopped_at, stopped_at, organization_id, id, "  # noqa: S608
+            f"CASE WHEN state = %s THEN %s ELSE %s END, stopped_at, due_at, %s FROM {clocks} "
+            "WHERE organization_id = %s AND stopped_at IS NOT NULL",
+            [ClockState.MET, ClockEvent.Kind.MET, ClockEvent.Kind.STOPPED, "{}", organization.pk],
+        )
+
+
 def _events_and_records(rng, organization, clocks, staff) -> None:
+    _routine_events(organization)
     events, records = [], []
     for clock in clocks:
-        events.append(
-            ClockEvent(organization=organization, clock=clock, kind=ClockEvent.Kind.STARTED, at=clock.started_at)
-        )
         if clock.paused_seconds:
-            paused = clock.started_at + timedelta(minutes=20)
-            events.append(
-                ClockEvent(
-                    organization=organization,
-                    clock=clock,
-                    kind="paused",
-                    at=paused,
-                    detail={"reason": "waiting_on_customer"},
-                )
+            # Paused halfway through the time it took, so it resumes before it stops.
+            taken = (
+                (clock.stopped_at - clock.started_at).total_seconds() - clock.paused_seconds if clock.stopped_at else 0
             )
+            paused = clock.started_at + timedelta(seconds=taken / 2 if clock.stopped_at else 1200)
+            reason = {"reason": "waiting_on_customer"}
+            events.append(ClockEvent(organization=organization, clock=clock, kind="paused", at=paused, detail=reason))
             resumed = paused + timedelta(seconds=clock.paused_seconds)
             events.append(ClockEvent(organization=organization, clock=clock, kind=ClockEvent.Kind.RESUMED, at=resumed))
-        if clock.stopped_at is not None:
-            kind = ClockEvent.Kind.MET if clock.state == ClockState.MET else ClockEvent.Kind.STOPPED
-            events.append(ClockEvent(organization=organization, clock=clock, kind=kind, at=clock.stopped_at))
         if clock.state == ClockState.BREACHED:
             records.append(
                 Record(
