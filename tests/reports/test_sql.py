@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -40,7 +41,7 @@ def test_the_python_percentile_is_postgresqls():
 
 def test_the_sqlite_aggregate_interpolates_the_same_way():
     database = sqlite3.connect(":memory:")
-    database.create_aggregate(SQLITE_PERCENTILE, 2, _SqlitePercentile)
+    database.create_aggregate(SQLITE_PERCENTILE, 2, cast(Any, _SqlitePercentile))
     database.execute("CREATE TABLE t (g INTEGER, v REAL)")
     for group, values in enumerate(samples()):
         database.executemany("INSERT INTO t VALUES (?, ?)", [(group, value) for value in values])
