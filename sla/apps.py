@@ -10,6 +10,7 @@ class SlaConfig(AppConfig):
         from sla import receivers
         from tickets import signals
 
+        signals.ticket_opening.connect(receivers.on_ticket_opening, dispatch_uid="sla.on_ticket_opening")
         signals.ticket_opened.connect(receivers.on_ticket_opened, dispatch_uid="sla.on_ticket_opened")
         signals.ticket_replied.connect(receivers.on_ticket_replied, dispatch_uid="sla.on_ticket_replied")
         signals.ticket_status_changed.connect(

@@ -6,6 +6,7 @@ from typing import Any
 from django.utils import timezone
 
 from sla.services import (
+    sla_clocks_plan,
     sla_clocks_recompute,
     sla_clocks_start,
     sla_first_response_stop,
@@ -18,6 +19,10 @@ from tenancy.models import Contract
 from tickets.models import Status, Ticket
 
 DONE = (Status.RESOLVED, Status.CLOSED)
+
+
+def on_ticket_opening(sender: type[Ticket], *, ticket: Ticket, contract: Contract | None, **kwargs: Any) -> None:
+    sla_clocks_plan(ticket=ticket, contract_now=contract)
 
 
 def on_ticket_opened(sender: type[Ticket], *, ticket: Ticket, contract: Contract | None, **kwargs: Any) -> None:

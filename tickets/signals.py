@@ -4,6 +4,10 @@ Sent only by tickets.services, inside the service's transaction and after the ti
 receiver's writes commit or roll back with the change itself. Higher apps (sla, monitoring) connect receivers in
 their AppConfig.ready(); tickets never imports them. Every signal is sent with sender=Ticket.
 
+    ticket_opening           ticket, contract                               the one exception: just before a new
+                                                                            ticket is stored (no pk yet). Receivers
+                                                                            only set fields derived from it (sla:
+                                                                            its SLA summary) and write nothing
     ticket_opened            ticket, contract                               any source: portal, API, monitoring;
                                                                             contract: the one in force as it opened
     ticket_replied           ticket, message, first_response: bool         public replies and internal notes
@@ -15,6 +19,7 @@ their AppConfig.ready(); tickets never imports them. Every signal is sent with s
 
 from django.dispatch import Signal
 
+ticket_opening = Signal()
 ticket_opened = Signal()
 ticket_replied = Signal()
 ticket_status_changed = Signal()

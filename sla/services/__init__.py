@@ -1,6 +1,7 @@
 """Every write to SLA policies and clocks goes through these services."""
 
 from sla.services.clocks import (
+    sla_clocks_plan,
     sla_clocks_recompute,
     sla_clocks_start,
     sla_first_response_stop,
@@ -20,6 +21,7 @@ __all__ = [
     "SweepResult",
     "policy_in_force",
     "policy_version_create",
+    "sla_clocks_plan",
     "sla_clocks_recompute",
     "sla_clocks_start",
     "sla_first_response_stop",

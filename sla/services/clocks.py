@@ -13,7 +13,7 @@ from sla.policy import first_response_target, resolution_target
 from sla.services.policies import policy_in_force
 from tenancy.models import Contract
 from tickets.models import Ticket
-from tickets.services import ClockSummary, TicketSlaSummary, ticket_sla_summary_set
+from tickets.services import ClockSummary, TicketSlaSummary, ticket_sla_summary_preset, ticket_sla_summary_set
 
 
 def calendar_of(clock: Clock) -> Calendar:
@@ -116,7 +116,7 @@ def current_clocks(ticket: Ticket, *, lock: bool = True) -> dict[str, Clock]:
 SUMMARY_SOURCE_FIELDS = ("ticket_id", "kind", "epoch", "state", "due_at", "remaining_seconds", "policy_version")
 
 
-def summary_of(ticket_id: int, clocks: dict[str, Clock]) -> TicketSlaSummary:
+def summary_of(ticket_id: int | None, clocks: dict[str, Clock]) -> TicketSlaSummary:
     def clock_summary(clock: Clock) -> ClockSummary:
         remaining = clock.remaining_seconds if clock.state == ClockState.PAUSED else None
         return ClockSummary(state=clock.state, due_at=clock.due_at, remaining_seconds=remaining)
@@ -156,12 +156,12 @@ def new_clock(
     return clock
 
 
-def sla_clocks_start(*, ticket: Ticket, now: datetime, contract_now: Contract | None = None) -> None:
-    """Arm both clocks of a new ticket from the policy in force when it was received, and snapshot that policy."""
+def _planned(ticket: Ticket, *, contract_now: Contract | None) -> dict[str, Clock]:
+    """Both clocks of a new ticket, from the policy in force when it was received (their snapshot), not stored."""
     contract, version, policy = policy_in_force(
         organization=ticket.organization, at=ticket.received_at, contract_now=contract_now
     )
-    clocks = {
+    return {
         kind: new_clock(
             ticket,
             kind=kind,
@@ -173,16 +173,27 @@ def sla_clocks_start(*, ticket: Ticket, now: datetime, contract_now: Contract | 
         )
         for kind in ClockKind.values
     }
+
+
+def sla_clocks_plan(*, ticket: Ticket, contract_now: Contract | None = None) -> None:
+    """Before a new ticket is stored: give its row the summary of the clocks it will start with."""
+    ticket_sla_summary_preset(ticket=ticket, summary=summary_of(None, _planned(ticket, contract_now=contract_now)))
+
+
+def sla_clocks_start(*, ticket: Ticket, now: datetime, contract_now: Contract | None = None) -> None:
+    """Arm both clocks of a stored new ticket, as planned, with their policy snapshot."""
+    clocks = _planned(ticket, contract_now=contract_now)
     Clock.objects.bulk_create(clocks.values())
     ClockEvent.objects.bulk_create(
         event(clock, ClockEvent.Kind.STARTED, ticket.received_at, target_seconds=clock.target_seconds)
         for clock in clocks.values()
     )
-    for clock in clocks.values():
-        if clock.warn_at is not None and clock.warn_at <= now:  # an alert received long ago may already be late
-            settle(clock, now=now)
-            clock.save()
-    summarize(ticket, clocks)
+    late = [clock for clock in clocks.values() if clock.warn_at is not None and clock.warn_at <= now]
+    for clock in late:  # an alert received long ago may already be late
+        settle(clock, now=now)
+        clock.save()
+    if late or not ticket.sla_first_response_state:  # otherwise the row was stored with this summary
+        summarize(ticket, clocks)
 
 
 def _stop(clock: Clock, *, at: datetime, now: datetime, detected_by: str) -> None:

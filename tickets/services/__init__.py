@@ -16,6 +16,7 @@ from tickets.services.sla_summary import (
     ClockSummary,
     TicketSlaSummary,
     ticket_sla_summaries_set,
+    ticket_sla_summary_preset,
     ticket_sla_summary_set,
 )
 from tickets.services.video_calls import video_call_decide, video_call_request
@@ -31,6 +32,7 @@ __all__ = [
     "ticket_priority_change",
     "ticket_reply",
     "ticket_sla_summaries_set",
+    "ticket_sla_summary_preset",
     "ticket_sla_summary_set",
     "ticket_status_change",
     "ticket_take_next",

@@ -10,7 +10,7 @@ from tickets.entitlements import PREMIUM_ONLY_EXPLANATION, is_guidance_only, tic
 from tickets.models import Priority, Source, Ticket, TicketCounter, TicketEvent, TicketType
 from tickets.notices import notify_ticket_opened
 from tickets.services._common import record_event, require_participant
-from tickets.signals import ticket_opened
+from tickets.signals import ticket_opened, ticket_opening
 
 SUBJECT_MAX_LENGTH = Ticket._meta.get_field("subject").max_length or 200
 
@@ -85,6 +85,8 @@ def ticket_open(
         received_at=received_at or now,
         last_activity_at=now,
     )
+    # The row goes in once with its SLA summary: written afterwards, it would rewrite every index of the row.
+    ticket_opening.send(sender=Ticket, ticket=ticket, contract=contract)
     ticket.save()  # every field was checked above; full_clean would cost a query per constraint on this hot path
     record_event(ticket=ticket, actor=requester, kind=TicketEvent.Kind.OPENED, detail={"source": source})
     ticket_opened.send(sender=Ticket, ticket=ticket, contract=contract)

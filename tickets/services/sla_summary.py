@@ -17,7 +17,7 @@ class ClockSummary:
 
 @dataclass(frozen=True)
 class TicketSlaSummary:
-    ticket_id: int
+    ticket_id: int | None  # None: a new ticket, not stored yet
     first_response: ClockSummary
     resolution: ClockSummary
     policy_version: int
@@ -54,6 +54,11 @@ SUMMARY_FIELDS = [column for column, _ in _COLUMNS]
 def ticket_sla_summary_set(*, ticket: Ticket, summary: TicketSlaSummary) -> None:
     """`ticket_sla_summaries_set` for one ticket the caller holds, whose instance then shows the summary too."""
     ticket_sla_summaries_set(summaries=[summary])
+    ticket_sla_summary_preset(ticket=ticket, summary=summary)
+
+
+def ticket_sla_summary_preset(*, ticket: Ticket, summary: TicketSlaSummary) -> None:
+    """Put the summary on the instance only: for a new ticket, before its row is stored with it."""
     written = summary.as_ticket()
     for field in SUMMARY_FIELDS:
         setattr(ticket, field, getattr(written, field))
@@ -78,7 +83,7 @@ def ticket_sla_summaries_set(*, summaries: list[TicketSlaSummary]) -> None:
     for summary in summaries:
         ticket = summary.as_ticket()
         ticket.updated_at = now
-        received_at, first_responded_at = facts[summary.ticket_id]
+        received_at, first_responded_at = facts[ticket.pk]
         ticket.sla_risk_due_at, ticket.sla_at_risk_from = risk_moments(
             summary, received_at=received_at, answered=first_responded_at is not None
         )
