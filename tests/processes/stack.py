@@ -11,6 +11,7 @@ count what was really sent across processes (Django's locmem backend lives in on
 """
 
 import contextlib
+import hashlib
 import os
 import signal
 import socket
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
 from django.db import connection
@@ -46,6 +48,12 @@ class MailDirBackend(BaseEmailBackend):
             partial.write_bytes(message.message().as_bytes())
             partial.rename(folder / f"{name}.eml")
         return len(email_messages)
+
+
+def message_id(idempotency_key: str) -> str:
+    """The Message-ID the outbox gives the e-mail of this message (the same on every attempt)."""
+    domain = urlsplit(settings.PORTAL_BASE_URL).hostname or "walt-portal"
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()}@{domain}>"
 
 
 def sent_message_ids(folder: Path) -> list[str]:
@@ -307,7 +315,10 @@ def count_in_logs(logs: Iterable[Process], needle: str) -> int:
 
 class WakeUpPublisher:
     """Stands in for `notifications.tasks.deliver_due` in the test process, whose Celery app points at the shared
-    broker: the after-commit wake-ups of changes made by the test go to the private broker instead."""
+    broker: the after-commit wake-ups of changes made by the test go to the private broker instead.
+
+    The connection is made explicitly: Celery prefers the CELERY_BROKER_URL environment variable (the shared broker,
+    in the test run) to any broker an app is given."""
 
     def __init__(self, broker_url: str) -> None:
         from celery import Celery
@@ -315,11 +326,13 @@ class WakeUpPublisher:
         self.app = Celery("faults-client", broker=broker_url, set_as_current=False)
         self.app.conf.broker_connection_retry_on_startup = False
         self.app.conf.broker_connection_timeout = 1
+        self.connection = self.app.connection_for_write(broker_url)
 
     def delay(self) -> None:
-        self.app.send_task("notifications.deliver_due", queue="notifications")
+        self.app.send_task("notifications.deliver_due", queue="notifications", connection=self.connection)
 
     def close(self) -> None:
+        self.connection.release()
         self.app.close()
 
 

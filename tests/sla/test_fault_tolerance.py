@@ -9,7 +9,6 @@ delivered: in-app as one Notification, by e-mail as one file written by `MailDir
 The last test races an engineer's reply against the sweep in-process, with threads on their own connections.
 """
 
-import hashlib
 import os
 import random
 import statistics
@@ -20,7 +19,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -42,6 +40,7 @@ from tests.processes.stack import (
     backend_gone,
     count_in_logs,
     database_url,
+    message_id,
     sent_message_ids,
     sweep_in_progress,
     wait_for,
@@ -201,11 +200,6 @@ def assert_exactly_once(stack: Stack, tickets: list[Ticket], *, recipients: list
         "emails": sum(emails.values()),
         "in_app": sum(notices.values()),
     }
-
-
-def message_id(idempotency_key: str) -> str:
-    domain = urlsplit(settings.PORTAL_BASE_URL).hostname or "walt-portal"
-    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()}@{domain}>"
 
 
 def last_deadline() -> datetime:
