@@ -28,14 +28,18 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from rest_framework.test import APIClient
 
 from maintenance.models import Notice, RecurringWindow
-from maintenance.services import notice_create, notice_send_due, one_off_window_create
+from maintenance.services import calendar_feed_ensure, notice_create, notice_send_due, one_off_window_create
 from monitoring.models import AlertGroup, InboundEvent
 from monitoring.services import inbound_event_process
 from notifications.models import Notification
 from notifications.services import outbox_deliver_due
+from sla.models import Record
+from sla.services import sla_sweep
 from tenancy.models import AccessGrant, Membership, Organization, User
 from tests.factories import MembershipFactory, StaffFactory
+from tests.security.routes import url_routes
 from tickets.models import Attachment, Ticket
+from tickets.services import ticket_open
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -138,6 +142,7 @@ class PayloadWorld:
     grant: AccessGrant
     notice: Notice
     texts: dict[str, str] = field(default_factory=dict)  # field → the payload stored in it
+    url_values: dict[str, str] = field(default_factory=dict)  # a real object for each URL parameter
 
     def text(self, *labels: str) -> list[str]:
         return [self.texts[label] for label in labels]
@@ -365,9 +370,31 @@ def payload_world(transactional_db, settings, tmp_path) -> PayloadWorld:
         now=now,
     )
     notice_send_due(now=now)
+    # A file whose name is an attack, through the API (the portal's own form is the upload test's).
+    attachment = created(
+        customer.post(
+            f"{tickets}/attachments/",
+            {"file": SimpleUploadedFile("\"><img src=x onerror=alert('api-name')>.pdf", b"%PDF-1.4\n")},
+            format="multipart",
+        )
+    )
     while outbox_deliver_due():  # every notice so far, in-app and by e-mail, as the worker would
         pass
 
+    url_values = {
+        "org_slug": SLUG,
+        "ticket_id": ticket_id,
+        "attachment_id": attachment["id"],
+        "member_id": str(Membership.objects.get(user=member).public_id),
+        "grant_id": grant["id"],
+        "source_id": source["id"],
+        "event_id": str(InboundEvent.objects.filter(source__public_id=source["id"]).first().public_id),
+        "notice_id": str(notice.public_id),
+        "public_id": str(Notification.objects.filter(recipient=member).first().public_id),
+        "token": calendar_feed_ensure(organization=organization).token,
+        "clock": "first_response",
+        "epoch": "0",
+    }
     return PayloadWorld(
         organization=organization,
         customer_admin=customer_admin,
@@ -381,6 +408,7 @@ def payload_world(transactional_db, settings, tmp_path) -> PayloadWorld:
         grant=AccessGrant.objects.get(public_id=grant["id"]),
         notice=notice,
         texts=texts,
+        url_values=url_values,
     )
 
 
@@ -416,9 +444,10 @@ class Viewer:
         self.page.wait_for_load_state("load")
         problems = self.page.evaluate(DOM_PROBLEMS)
         assert problems == [], f"{where}: {problems}"
-        visible = self.page.evaluate("() => document.body.innerText")
+        # As rendered: CSS may show a table heading in capitals.
+        visible = self.page.evaluate("() => document.body.innerText").casefold()
         for text in shows:
-            assert text in visible, f"{where}: {text!r} is not shown as text"
+            assert text.casefold() in visible, f"{where}: {text!r} is not shown as text"
         assert self.dialogs == [], f"{where}: dialogs fired {self.dialogs}"
         self.visited.append(where)
 
@@ -696,6 +725,74 @@ def test_reflected_parameters_and_refused_forms_echo_payloads_as_text(payload_wo
     anonymous.open(f"/accounts/login/?next={quote('javascript:alert(1)')}")
 
 
+# ------------------------------------------------------------------------------------------------ SLA reports
+
+
+def test_sla_report_pages_show_breached_subjects_and_exclusion_reasons_as_text(payload_world, viewer):
+    world = payload_world
+    subject, reason = text_payload("breached"), text_payload("exclusion")
+    breached = ticket_open(
+        organization=world.organization,
+        requester=world.member,
+        subject=subject,
+        description="",
+        ticket_type="incident",
+        priority="P1",
+        source="portal",
+        received_at=timezone.now() - timedelta(hours=2),
+    )
+    sla_sweep()
+    record = Record.objects.get(ticket=breached, kind=Record.Kind.BREACH, clock_kind="first_response")
+    breach = f"breaches/{breached.public_id}/first_response/0/exclusion/"
+    created(
+        api(world.engineer).post(
+            f"/api/v1/orgs/{SLUG}/reports/sla/{breach}", {"category": "other", "reason": reason}, format="json"
+        )
+    )
+    month = f"?month={record.due_at:%Y-%m}"
+
+    customer = viewer(world.customer_admin)
+    customer.open(f"/o/{SLUG}/reports/sla/{month}", shows=[subject, reason, world.texts["org-name"]])
+    for query in (f"?month={quote(reason)}", f"?from={quote(reason)}&to={quote(reason)}", f"{month}&page=x"):
+        customer.open(f"/o/{SLUG}/reports/sla/{query}", status=None)
+
+    engineer = viewer(world.engineer)
+    engineer.open(f"/o/{SLUG}/reports/sla/{month}", shows=[subject, reason])
+    engineer.open(f"/o/{SLUG}/reports/sla/{breach}", shows=[subject, reason])
+    engineer.open(f"/o/{SLUG}/reports/sla/{breach}?back={quote(reason)}", shows=[subject])
+    engineer.open(f"/staff/reports/sla/?month={record.due_at:%Y-%m}", shows=world.text("org-name"))
+    engineer.open(f"/staff/reports/sla/?month={quote(reason)}", status=None)
+
+
+# ------------------------------------------------------------------------------------------------ every route
+
+
+def test_every_route_answers_every_role_inert(payload_world, viewer):
+    """Every URL pattern but the Django admin's (walked above by model), with the payload world's real objects in its
+    parameters, as each kind of person: no server error, nosniff everywhere; pages are checked in the browser as
+    above, everything else must be a type a browser does not run (JSON, CSV, the calendar, the schema, files)."""
+    world = payload_world
+    routes = [route for route in url_routes() if not route.template.startswith("admin/")]
+    people = [None, world.member, world.customer_admin, world.engineer, world.support_admin]
+    pages = 0
+    for person in people:
+        browser = viewer(person)
+        for route in routes:
+            path = route.path(world.url_values)
+            response = browser.page.context.request.get(path, max_redirects=0)
+            where = f"{path} as {person or 'anonymous'}"
+            assert response.status < 500 or route.name == "healthz", where  # 503: no beat runs here
+            headers = response.headers
+            assert headers.get("x-content-type-options") == "nosniff", where
+            kind = headers.get("content-type", "").split(";")[0]
+            if kind != "text/html" or "attachment" in headers.get("content-disposition", ""):
+                assert kind in INERT_TYPES, f"{where}: {kind}"
+            elif response.status not in {301, 302, 303, 307, 308} and response.body():
+                browser.open(path, status=response.status)
+                pages += 1
+    assert pages > 3 * len(people), "the walk rendered hardly any page"
+
+
 # ------------------------------------------------------------------------------------------------ uploads
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -719,6 +816,8 @@ ACCEPTED_UPLOADS = {
     "log.txt": (b"<img src=x onerror=alert('upload-txt')>\nalert('upload-txt-js')\n", "text/plain"),
 }
 SAFE_TYPES = {"application/pdf", "image/png", "image/gif", "text/plain"}
+# What a route may answer besides a page: types no browser runs as a document of the portal's origin.
+INERT_TYPES = SAFE_TYPES | {"application/json", "text/csv", "text/calendar", "application/vnd.oai.openapi", ""}
 
 
 def uploads(files: dict[str, tuple[bytes, str]]) -> list[dict[str, Any]]:
