@@ -76,6 +76,9 @@ class CeleryProcess:
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} was not ready within {READY_TIMEOUT:.0f} s; see {self.log_path}")
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def pids(self) -> list[int]:
         """The main process and its pool processes."""
         if self.process is None:

@@ -79,7 +79,7 @@ def deadline_to_breach(*, t0: Any, clocks: int, env: dict[str, str], folder: Pat
         ids = _deadlines_ahead(clocks)
         give_up = time.monotonic() + AHEAD_SECONDS[1] + WAIT_AFTER_LAST_DEADLINE
         breaches = Record.objects.filter(clock_id__in=ids, kind=Record.Kind.BREACH)
-        while breaches.count() < len(ids) and time.monotonic() < give_up:
+        while breaches.count() < len(ids) and time.monotonic() < give_up and sla.alive() and scheduler.alive():
             time.sleep(POLL_SECONDS)
         memory = {"worker": sla.memory(), "beat": scheduler.memory()}
     lags = [(recorded - due).total_seconds() for due, recorded in breaches.values_list("due_at", "recorded_at")]

@@ -66,7 +66,7 @@ def alert_processing(
     with worker(name="bench-monitoring", queues="monitoring", concurrency=1, env=env, folder=folder) as process:
         started = time.perf_counter()
         cpu_before = cpu_snapshot(process.pids())
-        while _pending(event_ids) and time.perf_counter() - started < DRAIN_TIMEOUT:
+        while _pending(event_ids) and time.perf_counter() - started < DRAIN_TIMEOUT and process.alive():
             time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
         cpu = cpu_used(cpu_before, cpu_snapshot(process.pids()))
