@@ -2,11 +2,12 @@
 
 The spec names the server, the clients, the seconds to run and a pool of prepared requests (method, path, headers,
 body, and a label); each client is a thread that picks requests from the pool at random and issues them back to back
-for warmup + duration seconds, over its own keep-alive `http.client.HTTPConnection` (gunicorn's sync workers close the
-connection after every response, and the client then opens a new one: both are counted). Only requests started after
-the warm-up are counted, and only answers with an expected status count as served. A request whose body is given as a
-size (`body_bytes`) is streamed over a plain socket and stops sending as soon as the server answers, as a careful HTTP
-client does when a server refuses a body early. The result is one JSON object on standard output.
+(or `think_seconds` apart) for warmup + duration seconds, over its own keep-alive `http.client.HTTPConnection`
+(gunicorn's sync workers close the connection after every response, and the client then opens a new one: both are
+counted). Only requests started after the warm-up are counted, and only answers with an expected status count as
+served. A request whose body is given as a size (`body_bytes`) is streamed over a plain socket and stops sending as
+soon as the server answers, as a careful HTTP client does when a server refuses a body early. The result is one JSON
+object on standard output.
 """
 
 import http.client
@@ -130,6 +131,7 @@ def _client(spec: dict[str, Any], index: int, start: list[float], gate: threadin
     pool = _prepared(spec)
     expected = set(spec.get("expect") or range(200, 300))
     timeout = float(spec.get("timeout", DEFAULT_TIMEOUT))
+    think = float(spec.get("think_seconds", 0))  # a pause after each request: a paced client, not a flood
     connection: http.client.HTTPConnection | None = None
     gate.wait()
     measure_from = start[0] + spec["warmup"]
@@ -150,6 +152,8 @@ def _client(spec: dict[str, Any], index: int, start: list[float], gate: threadin
             current.close()
             connection = None
         elapsed = time.perf_counter() - now
+        if think:
+            time.sleep(think)
         out.all_requests += 1
         if now < measure_from:
             continue

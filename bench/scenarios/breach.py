@@ -49,7 +49,9 @@ FROM sla_clock c WHERE c.id = ANY(%(ids)s)
 """
 
 
-def _bring_seed_to_now(t0: Any) -> int:
+def bring_seed_to_now(t0: Any) -> int:
+    """Move every running clock forward by the time since the seed moment plus a margin, marked to be put back:
+    what a real beat needs, since it sweeps at the real "now". Returns how many clocks moved."""
     with transaction.atomic(), connection.cursor() as cursor:
         mark_dirty("SELECT id FROM sla_clock WHERE state = 'running'", [])
         cursor.execute(_BRING_TO_NOW, {"shift": timezone.now() - t0 + MARGIN})
@@ -71,7 +73,7 @@ def _deadlines_ahead(count: int) -> list[int]:
 
 
 def deadline_to_breach(*, t0: Any, clocks: int, env: dict[str, str], folder: Path) -> dict[str, Any]:
-    moved = _bring_seed_to_now(t0)
+    moved = bring_seed_to_now(t0)
     with (
         worker(name="bench-sla", queues="default,sla,notifications", concurrency=2, env=env, folder=folder) as sla,
         beat(env=env, folder=folder) as scheduler,
