@@ -424,13 +424,14 @@ def chart(name: str, result: dict[str, Any]) -> str | None:
         bars = [(f"{result['due_clocks']:,} breaches", float(result["seconds"]))]
         return svg.bar_chart(title=name, bars=bars, unit="seconds for one sweep", target=goal)
     if name == "deadline_to_breach" and result.get("latency", {}).get("samples"):
-        goal = svg.Target(BREACH_P99_TARGET_S, f"p99 target {BREACH_P99_TARGET_S:.0f} s")
+        goal = svg.Target(BREACH_P99_TARGET_S, f"p99 target {BREACH_P99_TARGET_S:.0f} s", judged=("p99",))
         bars = _percentile_bars(result["latency"], scale=1000)
         return svg.bar_chart(title=f"{name}: from due_at to recorded_at", bars=bars, unit="seconds", target=goal)
     if result.get("latency", {}).get("samples"):
         target = LATENCY_TARGET_MS.get(name)
-        line = svg.Target(target, f"target {target:.0f} ms") if target is not None else None
-        note = "target on the median (p95 for the refused body)" if line else ""
+        judged = "p95" if name == "alert_intake_5mib_refused" else "median"
+        line = svg.Target(target, f"target {target:.0f} ms", judged=(judged,)) if target is not None else None
+        note = f"the target is on the {judged}" if line else ""
         return svg.bar_chart(
             title=f"{name}: latency", bars=_percentile_bars(result["latency"]), unit="ms", target=line, note=note
         )

@@ -14,7 +14,7 @@ LABEL_WIDTH = 230
 RIGHT_MARGIN = 90
 BAR_HEIGHT = 20
 BAR_GAP = 8
-TOP = 58
+TOP = 72
 BOTTOM = 46
 FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\""
 BAR_COLOUR = "#3b6ea8"
@@ -27,6 +27,12 @@ class Target:
     value: float
     label: str
     higher_is_better: bool = False  # a throughput: bars below the line miss it
+    judged: tuple[str, ...] = ()  # the bars the target is about (a median, say); empty: every bar
+
+    def missed(self, label: str, value: float) -> bool:
+        if self.judged and label not in self.judged:
+            return False
+        return value < self.value if self.higher_is_better else value > self.value
 
 
 def nice_ceiling(value: float) -> float:
@@ -119,8 +125,7 @@ def bar_chart(
     )
     for index, (label, value) in enumerate(bars):
         top = TOP + index * (BAR_HEIGHT + BAR_GAP)
-        missed = target is not None and (value < target.value if target.higher_is_better else value > target.value)
-        colour = MISSED_COLOUR if missed else BAR_COLOUR
+        colour = MISSED_COLOUR if target is not None and target.missed(label, value) else BAR_COLOUR
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{top + BAR_HEIGHT * 0.7:.1f}" font-size="12" text-anchor="end" '
             f"{FONT}>{escape(label)}</text>"

@@ -119,6 +119,13 @@ def test_a_chart_escapes_its_text_and_draws_its_target():
     assert "<script>" not in drawing
     assert drawing.count('stroke-dasharray="6 4"') == 1
     assert drawing.count('fill="#c0392b"') == 1  # only the bar beyond the target is drawn as missed
+    judged = svg.bar_chart(
+        title="latency",
+        bars=[("median", 12.0), ("p99", 80.0)],
+        unit="ms",
+        target=svg.Target(30.0, "target 30 ms", judged=("median",)),
+    )
+    assert 'fill="#c0392b"' not in judged  # a p99 beyond a target set on the median misses nothing
 
 
 def test_a_logarithmic_chart_spans_powers_of_ten():
