@@ -26,12 +26,18 @@ REPORT_SETTINGS = {"work_mem": "32MB", "jit": "off"}
 
 @contextmanager
 def report_queries() -> Iterator[None]:
-    """Run a report's queries in one transaction with REPORT_SETTINGS (on PostgreSQL; SQLite has neither)."""
+    """Run a report's queries in one transaction with REPORT_SETTINGS on PostgreSQL.
+
+    SQLite has neither setting, and the embedded mode begins its transactions IMMEDIATE, which takes the database's
+    write lock: a report there runs without one.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                settings = ", ".join("set_config(%s, %s, true)" for _ in REPORT_SETTINGS)
-                cursor.execute(f"SELECT {settings}", [item for pair in REPORT_SETTINGS.items() for item in pair])
+        with connection.cursor() as cursor:
+            settings = ", ".join("set_config(%s, %s, true)" for _ in REPORT_SETTINGS)
+            cursor.execute(f"SELECT {settings}", [item for pair in REPORT_SETTINGS.items() for item in pair])
         yield
 
 
