@@ -450,6 +450,7 @@ def compliance_overview_list(*, organizations: QuerySet[Organization], month: da
     )
     rows = {
         row["organization_id"]: row
+        # Naming the organizations lets the (organization, started_at) index read each one's month as one range.
         for row in Clock.objects.filter(window, organization__in=[o.pk for o in listed])
         .values("organization_id")
         .annotate(**_tallies())
