@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 BASE_STAMP := $(VENV)/.base-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint format lock clean bench bench-peer
+.PHONY: run test lint format lock clean bench bench-peer soak
 
 $(BASE_STAMP): requirements/base.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ format: $(DEV_STAMP)
 ## Not part of `make test`. Options go in BENCH_ARGS, e.g. make bench BENCH_ARGS="--scale full".
 bench: $(BASE_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## soak: ten minutes of mixed load (customers, engineers, alerts, the sweeper) against gunicorn, a Celery worker and
+## beat; fails on any error or a process whose memory grows > 10 % (docs/performance.md). Options go in SOAK_ARGS.
+soak: $(BASE_STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 ## bench-peer: the portal and django-helpdesk 2.6 side by side (docs/performance.md). The peer is installed into its
 ## own virtualenv, var/peer-venv, from bench/peer/requirements.txt. Options go in BENCH_PEER_ARGS.
