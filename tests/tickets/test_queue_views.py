@@ -355,3 +355,20 @@ def test_the_queue_page_needs_no_inline_script_or_style(engineer, queue):
     assert re.findall(r"<script(?![^>]*\bsrc=)", page) == []
     assert " style=" not in page
     assert not re.search(r"\son[a-z]+=", page)
+
+
+def test_every_value_in_a_row_is_escaped(engineer, organization, member, open_ticket):
+    hostile = "\"><img src=x onerror=alert(1)> & 'quoted'"
+    organization.name = f"Acme {hostile}"
+    organization.save()
+    engineer.full_name = f"Eve {hostile}"
+    engineer.save()
+    ticket = open_ticket(organization, member, subject=f"Down {hostile}")
+    ticket_assign(ticket=ticket, actor=engineer, assignee=engineer)
+
+    page = html(client_for(engineer).get(ROWS, {"priority": "P2", "q": hostile}))
+
+    assert "<img" not in page
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &#x27;quoted&#x27;" in page
+    assert page.count("Acme &quot;&gt;&lt;img") == 2  # the link's text and its title
+    assert "Down &quot;&gt;&lt;img" in page
