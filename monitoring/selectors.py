@@ -1,16 +1,12 @@
-import hashlib
 from datetime import datetime
 from uuid import UUID
 
 from django.db.models import QuerySet
 
+from core.tokens import token_hash
 from monitoring.models import AlertGroup, Delivery, InboundEvent, MonitoringSource
 from tenancy.models import Organization, Package
 from tenancy.selectors import contract_active
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def is_premium(*, organization: Organization, at: datetime) -> bool:

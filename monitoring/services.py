@@ -16,10 +16,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, PermissionDeniedError
+from core.tokens import token_generate, token_hash
 from maintenance.selectors import maintenance_ends_at
 from monitoring.formats import ACKNOWLEDGED, FIRING, RESOLVED, Alert, parse
 from monitoring.models import AlertGroup, Delivery, InboundEvent, Kind, MonitoringSource, ResolvePolicy
-from monitoring.selectors import is_premium, token_hash
+from monitoring.selectors import is_premium
 from monitoring.tasks import process_event as process_event_task
 from tenancy.models import Organization, User
 from tickets.models import OPEN_STATUSES, Priority, Source, Status, Ticket, TicketType
@@ -45,7 +46,7 @@ ACCEPTED = 202
 
 
 def _new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
+    token = token_generate()
     return token, token_hash(token)
 
 
