@@ -12,7 +12,12 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 DEFAULT_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (the test suite's)
 SEED_PASSWORD = "walt-bench-2026"  # noqa: S105 (every seeded user's password: generated data only)
 # Bump when the generated data changes shape: a database seeded by another version is seeded again.
-SEED_VERSION = 2
+SEED_VERSION = 3
+
+
+def api_token(email: str) -> str:
+    """The API token of a seeded customer admin or engineer (stored hashed, as the portal does)."""
+    return f"bench-api-{email}"
 
 
 def source_token(slug: str) -> str:

@@ -176,7 +176,7 @@ def _http_scenarios(options: Options, results: dict[str, Any], context: http.Con
         )
         results["server"]["sign_in"] = {
             "status": status,
-            "token_matches_seed": isinstance(body, dict) and body.get("token") == people[0]["token"],
+            "token_issued": isinstance(body, dict) and isinstance(body.get("token"), str),
         }
         _sign_in(portal, context, options)
         context.queue_version = queue_version()

@@ -35,16 +35,15 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
-from rest_framework.authtoken.models import Token
 
-from bench.config import SEED_PASSWORD, SEED_VERSION, Scale, source_token
+from bench.config import SEED_PASSWORD, SEED_VERSION, Scale, api_token, source_token
 from bench.copy import CopyTable
 from bench.copytext import NULL, escape, num_or_null, ts, ts_or_null
+from core.tokens import token_hash
 from monitoring.models import Kind, MonitoringSource
-from monitoring.selectors import token_hash
 from sla.models import Clock, ClockEvent, ClockKind, ClockState, Record
 from sla.policy import effective_policy, first_response_target, resolution_target
-from tenancy.models import Contract, Membership, Organization, Package, Region, User
+from tenancy.models import ApiToken, Contract, Membership, Organization, Package, Region, User
 from tickets.models import (
     SLA_WARNING_PART,
     Message,
@@ -691,6 +690,11 @@ def _allocate(total: int, weights: list[float], *, minimum: int = 0, caps: list[
 
 
 # ---------------------------------------------------------------------- the small tables
+def _api_token_row(user: User) -> ApiToken:
+    token = api_token(user.email)
+    return ApiToken(user=user, token_hash=token_hash(token), token_hint=token[-4:])
+
+
 def _people(*, scale: Scale, t0: datetime, rng: random.Random) -> tuple[list[OrgSeed], list[int]]:
     password = make_password(SEED_PASSWORD)
     staff = [
@@ -761,9 +765,9 @@ def _people(*, scale: Scale, t0: datetime, rng: random.Random) -> tuple[list[Org
         batch_size=2000,
     )
     # Every customer admin and every engineer has an API token: the HTTP scenarios sign in with these.
-    Token.objects.bulk_create(
-        [Token(key=Token.generate_key(), user=user) for _, user in customers if user.email.startswith("admin@")]
-        + [Token(key=Token.generate_key(), user=user) for user in staff if user.pk in engineers],
+    ApiToken.objects.bulk_create(
+        [_api_token_row(user) for _, user in customers if user.email.startswith("admin@")]
+        + [_api_token_row(user) for user in staff if user.pk in engineers],
         batch_size=2000,
     )
     TicketCounter.objects.bulk_create(

@@ -6,9 +6,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpRequest
 
-from tenancy.models import AccessGrant, Contract, Membership, Organization, User
+from tenancy.models import AccessGrant, ApiToken, Contract, Membership, Organization, User
+from tenancy.passwords import UserPasswordSetForm
 from tenancy.selectors import contract_latest
-from tenancy.services import contract_start
+from tenancy.services import api_token_revoke_all, contract_start
 
 
 class PortalUserCreationForm(UserCreationForm[User]):
@@ -40,6 +41,29 @@ class UserAdmin(DjangoUserAdmin[User]):  # type: ignore[type-var]  # same admin 
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ()
+    change_password_form = UserPasswordSetForm
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm[User], change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            api_token_revoke_all(user=obj)  # a deactivated account keeps no way in, should it be activated again
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Support admins see who holds tokens and revoke them (delete); tokens are issued only through the API."""
+
+    list_display = ("user", "token_hint", "created_at")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    fields = ("user", "token_hint", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
 
 
 class MembershipInline(admin.TabularInline[Membership, Organization]):

@@ -10,6 +10,8 @@ TENANT_APPS = {"tenancy", "tickets", "sla", "monitoring", "maintenance", "report
 GLOBAL_MODELS = {
     "tenancy.User",
     "tenancy.Organization",
+    # A person's API token serves them in every organization they belong to, like their password.
+    "tenancy.ApiToken",
     # Maintenance windows and notices concern whole regions or several named organizations at once, and a banner
     # dismissal belongs to a person, not to one of their organizations.
     "maintenance.RecurringWindow",

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.models import TimestampedModel
+from core.tokens import TOKEN_HASH_LENGTH
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -254,3 +255,25 @@ class AccessGrant(TenantOwnedModel):
 
     def is_active_at(self, moment: datetime) -> bool:
         return self.revoked_at is None and self.valid_from <= moment < self.valid_until
+
+
+class ApiToken(models.Model):
+    """A token that signs a person in to the API (`Authorization: Token …`); a person may hold several.
+
+    Only the token's SHA-256 is kept (`core.tokens`): whoever reads this table cannot call the API. The token
+    itself is shown once, when it is issued. Revoking a token deletes its row.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    token_hash = models.CharField(max_length=TOKEN_HASH_LENGTH, unique=True)
+    token_hint = models.CharField(max_length=4, help_text="The token's last characters, to tell tokens apart.")
+    created_at = models.DateTimeField(auto_now_add=True, editable=False)
+
+    class Meta:
+        verbose_name = "API token"
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "created_at"], name="apitoken_user_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} …{self.token_hint}"

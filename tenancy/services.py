@@ -6,13 +6,16 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from rest_framework.authtoken.models import Token
 
 from core.exceptions import ApplicationError
-from tenancy.models import Contract, Membership, Organization, Package, User, reference_prefix_from_slug
+from core.tokens import token_generate, token_hash
+from tenancy.models import ApiToken, Contract, Membership, Organization, Package, User, reference_prefix_from_slug
 from tenancy.selectors import contract_active
 from tenancy.signals import contract_started
 from tenancy.tasks import invitation_send as invitation_send_task
+
+# Enough for every integration a person runs; signing in once more revokes the oldest.
+API_TOKENS_PER_USER = 20
 
 
 @transaction.atomic
@@ -172,6 +175,22 @@ def password_set_link_parts(*, user: User) -> tuple[str, str]:
     return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
 
 
+@transaction.atomic
 def api_token_issue(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return str(token.key)
+    """A new API token for `user`, returned once: only its hash is stored. Past API_TOKENS_PER_USER, the oldest
+    tokens are revoked, so that a script which signs in on every run cannot pile up tokens without end."""
+    token = token_generate()
+    ApiToken.objects.create(user=user, token_hash=token_hash(token), token_hint=token[-4:])
+    newest = ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")[:API_TOKENS_PER_USER]
+    ApiToken.objects.filter(user=user).exclude(pk__in=newest.values("pk")).delete()
+    return token
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    token.delete()
+
+
+def api_token_revoke_all(*, user: User) -> int:
+    """Revoke every API token of `user`: after a password change or reset, and when the account is deactivated."""
+    revoked, _ = ApiToken.objects.filter(user=user).delete()
+    return revoked

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from tenancy.api.views import AuthTokenObtainApi
+from tenancy.api.views import AuthTokenApi
 from walt_portal.health import healthz
 
 admin.site.site_header = "WALT Labs Support — administration"
@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
-    path("api/v1/auth/token/", AuthTokenObtainApi.as_view(), name="api-auth-token"),
+    path("api/v1/auth/token/", AuthTokenApi.as_view(), name="api-auth-token"),
     path("api/v1/", include("tenancy.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("tickets.api.urls")),

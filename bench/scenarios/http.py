@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.alerts import delivery
-from bench.config import ROOT, source_token
+from bench.config import ROOT, api_token, source_token
 from bench.procinfo import cpu_snapshot, cpu_used
 from bench.server import HOST, Portal
 from monitoring.models import Kind, MonitoringSource
@@ -70,13 +70,13 @@ def identities(*, count: int = IDENTITIES) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT o.id, o.slug, k.package, t.key, c.last_number, u.email
+            SELECT o.id, o.slug, k.package, c.last_number, u.email
             FROM tenancy_organization o
             JOIN tickets_ticketcounter c ON c.organization_id = o.id
             JOIN tenancy_contract k ON k.organization_id = o.id AND k.effective_to IS NULL
             JOIN tenancy_membership m ON m.organization_id = o.id AND m.role = 'admin'
             JOIN tenancy_user u ON u.id = m.user_id
-            JOIN authtoken_token t ON t.user_id = m.user_id
+            WHERE EXISTS (SELECT 1 FROM tenancy_apitoken t WHERE t.user_id = m.user_id)
             ORDER BY c.last_number, o.id
             """
         )
@@ -86,14 +86,21 @@ def identities(*, count: int = IDENTITIES) -> list[dict[str, Any]]:
         step = max(1, len(rows) // count)
         chosen = rows[::-1][::step][:count]  # always includes the largest organization
         found = []
-        for org_id, slug, package, token, size, email in chosen:
+        for org_id, slug, package, size, email in chosen:
             cursor.execute(
                 "SELECT public_id FROM tickets_ticket WHERE organization_id = %s ORDER BY random() LIMIT %s",
                 [org_id, TICKETS_PER_IDENTITY],
             )
             tickets = [str(row[0]) for row in cursor.fetchall()]
             found.append(
-                {"slug": slug, "package": package, "token": token, "tickets": tickets, "size": size, "email": email}
+                {
+                    "slug": slug,
+                    "package": package,
+                    "token": api_token(email),
+                    "tickets": tickets,
+                    "size": size,
+                    "email": email,
+                }
             )
     return found
 
@@ -101,14 +108,14 @@ def identities(*, count: int = IDENTITIES) -> list[dict[str, Any]]:
 def staff_identity() -> dict[str, Any]:
     """An engineer on duty with an API token (the seed gives every engineer one)."""
     engineer = (
-        User.objects.filter(staff_role=User.StaffRole.SUPPORT_ENGINEER, on_duty=True, auth_token__isnull=False)
-        .select_related("auth_token")
+        User.objects.filter(staff_role=User.StaffRole.SUPPORT_ENGINEER, on_duty=True, api_tokens__isnull=False)
+        .distinct()
         .order_by("pk")
         .first()
     )
     if engineer is None:
         raise RuntimeError("The bench database has no engineer with an API token: reseed (--reseed).")
-    return {"pk": engineer.pk, "email": engineer.email, "token": engineer.auth_token.key}
+    return {"pk": engineer.pk, "email": engineer.email, "token": api_token(engineer.email)}
 
 
 def alert_sources() -> list[dict[str, Any]]:

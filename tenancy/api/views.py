@@ -5,24 +5,39 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import paginated_response
 from tenancy.api.base import StaffApi, TenantApi
-from tenancy.models import Membership, Organization, Package, Region, User
+from tenancy.authentication import ApiTokenAuthentication
+from tenancy.models import ApiToken, Membership, Organization, Package, Region, User
 from tenancy.selectors import membership_get, membership_list, organization_list_with_package
-from tenancy.services import api_token_issue, member_invite, member_remove, organization_provision
+from tenancy.services import (
+    API_TOKENS_PER_USER,
+    api_token_issue,
+    api_token_revoke,
+    member_invite,
+    member_remove,
+    organization_provision,
+)
 
 
-class AuthTokenObtainApi(APIView):
-    """Exchange an e-mail and password for the API token used as `Authorization: Token <key>`."""
+class AuthTokenApi(APIView):
+    """Sign in to the API (POST: e-mail and password for a new token) and sign a token out again (DELETE)."""
 
-    authentication_classes = []
-    permission_classes = [AllowAny]
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        # Only signing out has a caller: the token it revokes. Signing in reads only the body, so a revoked token
+        # still sent in the header cannot stop its owner from getting a new one; a browser session has no token.
+        # (getattr: the schema generator asks once before it has made a request for the view.)
+        return [ApiTokenAuthentication()] if getattr(self.request, "method", None) == "DELETE" else []
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [IsAuthenticated()] if self.request.method == "DELETE" else [AllowAny()]
 
     def get_authenticate_header(self, request: Request) -> str:
         return "Token"  # a refused sign-in is a 401 with the challenge, not a 403
@@ -33,8 +48,16 @@ class AuthTokenObtainApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: inline_serializer("AuthToken", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer(
+                "AuthToken",
+                {"token": serializers.CharField(help_text="Shown this once: the portal keeps only its hash.")},
+            )
+        },
         examples=[OpenApiExample("Sign in", value={"email": "ada@acme.example", "password": "…"}, request_only=True)],
+        description="Exchange an e-mail and password for a new API token, sent as `Authorization: Token <token>`. "
+        f"Each sign-in issues another token; a person holds at most {API_TOKENS_PER_USER}, and signing in once more "
+        "revokes the oldest.",
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -51,6 +74,13 @@ class AuthTokenObtainApi(APIView):
             raise AuthenticationFailed("E-mail or password is wrong.")
         assert isinstance(user, User)
         return Response({"token": api_token_issue(user=user)})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        """Revoke the token that authenticates this request; the caller's other tokens keep working."""
+        assert isinstance(request.auth, ApiToken)
+        api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganizationOutputSerializer(serializers.Serializer[Organization]):

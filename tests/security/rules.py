@@ -389,11 +389,13 @@ RULES: tuple[Rule, ...] = (
     page("notifications/read-all/")(post=SIGNED_IN),
     page("notifications/<uuid:public_id>/read/", outsiders=SIGNED_IN - OWNER, owned=True)(post=OWNER),
     # ------------------------------------------------------------------ the API
+    # Signing out revokes the token that authenticates the call: anonymous callers are asked for one.
     api(
         "api/v1/auth/token/",
-        csrf_exempt="Answers only the e-mail and password in its body; it reads no cookie, so a forged request "
-        "learns nothing.",
-    )(post=(ANYONE, _sign_in)),
+        csrf_exempt="Signing in answers only the e-mail and password in its body, signing out acts only on the token "
+        "in its header; neither reads a cookie, so a forged request can do nothing.",
+        answers={("DELETE", ANONYMOUS): 401},
+    )(post=(ANYONE, _sign_in), delete=SIGNED_IN),
     api("api/v1/orgs/", outsiders=CUSTOMERS, outsider_status=403)(get=STAFF, post=(STAFF, _organization)),
     api("api/v1/orgs/<slug:org_slug>/members/")(get=ADMINS, post=(ADMINS, _invite)),
     api("api/v1/orgs/<slug:org_slug>/members/<uuid:member_id>/")(get=ADMINS, delete=ADMINS),

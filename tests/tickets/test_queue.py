@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tenancy.services import api_token_issue
 from tests.factories import StaffFactory
 from tickets import queue as queue_module
 from tickets.models import TakeNextSkip, Ticket
@@ -28,7 +28,7 @@ DEFAULT_ORDER = ["G1", "A4", "A2", "A1", "A6", "A3", "G2"]
 def token_client(user) -> APIClient:
     """Authenticated as a real caller would be, so that query counts include the authentication."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)}")
     return client
 
 
