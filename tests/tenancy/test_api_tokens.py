@@ -4,6 +4,7 @@ and by deactivation."""
 import hashlib
 
 import pytest
+import yaml
 from django.contrib.auth.tokens import default_token_generator
 from django.db import connection
 from django.test import Client
@@ -290,3 +291,18 @@ def test_support_admins_see_tokens_by_their_hint_and_revoke_them(support_admin, 
     assert stored.token_hash not in listing
     assert deleted.status_code == 302
     assert not works(token)
+
+
+def test_the_schema_declares_the_token_scheme_for_signing_out_and_every_other_call(client):
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+
+    scheme = schema["components"]["securitySchemes"]["tokenAuth"]
+    token = schema["paths"]["/api/v1/auth/token/"]
+    assert {key: scheme[key] for key in ("type", "in", "name")} == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+    }
+    assert token["post"]["security"] == [{}]  # signing in needs no token
+    assert token["delete"]["security"] == [{"tokenAuth": []}]
+    assert {"tokenAuth": []} in schema["paths"]["/api/v1/orgs/{org_slug}/members/"]["get"]["security"]
