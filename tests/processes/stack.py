@@ -4,7 +4,7 @@ workers and beats, and gunicorn.
 Every process is started here in its own session (so its process group is its own PID) and stopped by that PID,
 never by name. The shared PostgreSQL and Redis on the standard ports are never touched: the processes use the
 test database and a redis-server started on a free port in the test's temporary directory. A PostgreSQL backend is
-only ever looked for among the test database's own (`sweep_in_progress`, `backend_of`).
+only ever looked for among the test database's own.
 
 `MailDirBackend` is an e-mail backend for those processes: it writes each message to its own file, so a test can
 count what was really sent across processes (Django's locmem backend lives in one process only).
@@ -353,10 +353,10 @@ class Backend:
     query: str
 
 
-def sweep_in_progress(*, application_name: str | None = None) -> Backend | None:
+def sweep_in_progress() -> Backend | None:
     """The PostgreSQL backend of another process that holds the sweep's lock on the clocks and has gone past the
     select that claims them and the savepoint after it: a sweep writing its batch, not yet committed. Only backends
-    of the test database are looked at; with `application_name`, only those that connected under that name."""
+    of the test database are looked at."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -366,10 +366,8 @@ def sweep_in_progress(*, application_name: str | None = None) -> Backend | None:
               AND activity.datname = current_database() AND activity.pid <> pg_backend_pid()
               AND activity.backend_xid IS NOT NULL AND activity.query NOT LIKE 'SELECT "sla_clock"."id"%%'
               AND activity.query NOT LIKE 'SAVEPOINT%%'
-              AND (%s::text IS NULL OR activity.application_name = %s::text)
             LIMIT 1
-            """,
-            [application_name, application_name],
+            """
         )
         row = cursor.fetchone()
     return Backend(pid=int(row[0]), in_transaction_for=float(row[1]), query=str(row[2])) if row else None

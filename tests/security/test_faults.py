@@ -20,9 +20,11 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import psycopg2
 import pytest
 import redis
 from django.conf import settings
@@ -32,13 +34,14 @@ from django.utils import timezone
 
 import notifications.services
 from notifications.models import Notification, OutboxMessage
-from sla.models import Clock, ClockState, Record
+from sla.models import Clock, ClockKind, ClockState, Record
 from sla.services import policy_version_create
 from tenancy.models import Organization, User
 from tenancy.services import api_token_issue
 from tests.factories import ContractFactory, MembershipFactory, OrganizationFactory, StaffFactory
 from tests.processes.smtp_sink import SmtpSink
 from tests.processes.stack import (
+    Backend,
     Process,
     Stack,
     WakeUpPublisher,
@@ -48,7 +51,6 @@ from tests.processes.stack import (
     database_url,
     message_id,
     sent_message_ids,
-    sweep_in_progress,
     wait_for,
 )
 from tickets.models import Ticket, TicketType
@@ -452,23 +454,56 @@ def terminate_backend(pid: int) -> bool:
     return bool(row and row[0])
 
 
+@contextmanager
+def outbox_key_held(key: str, *, recipient: User) -> Iterator[None]:
+    """Insert an outbox message with `key` in a transaction of our own that stays open until the block ends, then
+    roll it back. A sweep that notifies with the same key waits for it in the middle of its transaction (the unique
+    index must know whether ours commits): the window in which the sweep is killed is held open, not raced."""
+    holder = psycopg2.connect(database_url(settings.DATABASES["default"]))
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO notifications_outboxmessage (idempotency_key, channel, recipient_id, subject, body, link, "
+                "status, attempts, next_attempt_at, last_error, created_at) "
+                "VALUES (%s, 'email', %s, 'held', 'held', '', 'pending', 0, now(), '', now())",
+                [key, recipient.pk],
+            )
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def sweep_waiting(application_name: str) -> Backend | None:
+    """The backend of the sweeper's worker that waits, inside its sweep's transaction, to write its notices."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start), query FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s AND wait_event_type = 'Lock' "
+            "AND query LIKE %s",
+            [application_name, "%notifications_outboxmessage%"],
+        )
+        row = cursor.fetchone()
+    return Backend(pid=int(row[0]), in_transaction_for=float(row[1]), query=str(row[2])) if row else None
+
+
 def test_a_postgres_backend_terminated_mid_sweep_is_recorded_by_the_next_sweep_once(faults, report):
     started = time.monotonic()
     stack = faults.stack
     customer = scene(seconds=2)
-    customer.open(150)  # 300 clocks, all due before a worker runs: one sweep batch
+    (first, *_) = customer.open(150)  # 300 clocks, all due before a worker runs: one sweep batch
     last_due = max(filter(None, Clock.objects.values_list("due_at", flat=True)))
     wait_for(lambda: timezone.now() > last_due, timeout=20)
+    clock = Clock.objects.get(ticket=first, kind=ClockKind.FIRST_RESPONSE)
 
-    worker = stack.start_worker(env={"DATABASE_URL": f"{stack.database_url}?application_name={SWEEPER}"})
-    stack.start_beat()
-    backend = wait_for(
-        lambda: sweep_in_progress(application_name=SWEEPER), timeout=30, interval=0.02, message="a sweep in progress"
-    )
-    assert terminate_backend(backend.pid)
-    terminated_at = timezone.now()
-    wait_for(lambda: backend_gone(backend.pid), timeout=10, interval=0.05, message="the backend to go")
-    committed_before = Record.objects.count()
+    with outbox_key_held(f"sla-breach:{clock.pk}:email:{customer.admin.pk}", recipient=customer.admin):
+        worker = stack.start_worker(env={"DATABASE_URL": f"{stack.database_url}?application_name={SWEEPER}"})
+        stack.start_beat()
+        backend = wait_for(lambda: sweep_waiting(SWEEPER), timeout=30, message="a sweep writing its notices")
+        committed_before = Record.objects.count()
+        assert terminate_backend(backend.pid)
+        terminated_at = timezone.now()
+        wait_for(lambda: backend_gone(backend.pid), timeout=10, interval=0.05, message="the backend to go")
 
     wait_for(lambda: not Clock.objects.exclude(state=ClockState.BREACHED).exists(), timeout=SETTLE_TIMEOUT)
     recorded = (timezone.now() - terminated_at).total_seconds()
@@ -483,10 +518,11 @@ def test_a_postgres_backend_terminated_mid_sweep_is_recorded_by_the_next_sweep_o
         for line in worker.log_text().splitlines()
     )
     report(
-        f"backend {backend.pid} terminated {backend.in_transaction_for:.2f} s into its sweep (the task failed "
-        f"{failed}×; records committed then {committed_before}): the same worker's next sweeps recorded every breach "
-        f"{recorded:.1f} s after the kill and delivered every notice {delivered:.1f} s after it (breach after the kill "
-        f"max {max(lateness):.1f} s); {counts}; test {time.monotonic() - started:.1f} s"
+        f"backend {backend.pid} terminated {backend.in_transaction_for:.2f} s into its sweep, at "
+        f"{' '.join(backend.query.split())[:30]!r}… (the task failed {failed}×; records committed then "
+        f"{committed_before}): the same worker's next sweeps recorded every breach {recorded:.1f} s after the kill "
+        f"and delivered every notice {delivered:.1f} s after it (breach after the kill max {max(lateness):.1f} s); "
+        f"{counts}; test {time.monotonic() - started:.1f} s"
     )
     assert failed >= 1, "the terminated sweep failed as a task, it was not swallowed"
     assert committed_before == 0, "the kill was meant to interrupt the sweep's one batch"
