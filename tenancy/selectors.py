@@ -2,6 +2,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from core.tokens import token_hash
 from tenancy.models import AccessGrant, ApiToken, Contract, Membership, Organization, User
@@ -27,11 +28,33 @@ def tenant_resolve(*, user: User, slug: str) -> tuple[Organization, Membership |
     """
     if user.is_walt_staff:
         return Organization.objects.get(slug=slug), None
-    membership = Membership.objects.select_related("organization").filter(user=user, organization__slug=slug).first()
+    membership = next((each for each in _membership_list_read(user) if each.organization.slug == slug), None)
     if membership is None:
         raise Organization.DoesNotExist(f"{user} is not a member of an organization {slug!r}")
-    _memberships_seen(user)[membership.organization_id] = membership
     return membership.organization, membership
+
+
+def membership_list_for_user(*, user: User) -> list[Membership]:
+    """A customer's memberships with their organizations, by organization name, each annotated with `package` (of the
+    contract in force when read), as `tenant_resolve` last read them for this user object, else read now: the
+    organization in the URL, the header's list of organizations and its links cost one query together. Like
+    `membership_get_for_user`, it cannot go stale in a way that matters: a user object lives for one request or one
+    task.
+    """
+    memberships: list[Membership] | None = getattr(user, "_membership_list", None)
+    return _membership_list_read(user) if memberships is None else memberships
+
+
+def _membership_list_read(user: User) -> list[Membership]:
+    memberships: list[Membership] = list(
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .annotate(package=package_in_force(organization=OuterRef("organization"), at=timezone.now()))
+        .order_by("organization__name")
+    )
+    user._membership_list = memberships  # type: ignore[attr-defined]
+    _memberships_seen(user).update((each.organization_id, each) for each in memberships)
+    return memberships
 
 
 def membership_get_for_user(*, user: User, organization: Organization) -> Membership | None:

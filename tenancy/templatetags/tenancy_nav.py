@@ -2,10 +2,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
-from django.utils import timezone
 
 from tenancy.models import Membership, Organization, Package, User
-from tenancy.selectors import contract_active, membership_get_for_user
+from tenancy.selectors import membership_get_for_user
 
 register = template.Library()
 
@@ -34,9 +33,10 @@ def organization_nav(context: template.Context) -> OrganizationNav | None:
         membership = membership_get_for_user(user=user, organization=organization)
     if membership is None:
         return None
-    contract = contract_active(organization=organization, at=timezone.now())
+    # Both ways, the membership is one of `membership_list_for_user`, which carries the package in force.
+    package = getattr(membership, "package", None)
     return OrganizationNav(
         organization=organization,
         is_admin=membership.role == Membership.Role.ADMIN,
-        is_premium=contract is not None and contract.package == Package.PREMIUM,
+        is_premium=package == Package.PREMIUM,
     )
