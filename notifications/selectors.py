@@ -23,8 +23,12 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
     )
 
 
+def notification_unread_list(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True)
+
+
 def notification_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return notification_unread_list(user=user).count()
 
 
 def notification_get(*, user: User, public_id: UUID) -> Notification:
