@@ -6,7 +6,9 @@ The engineers' queue opens tickets in a side panel: it asks with `X-Requested-Wi
 every action answer with the panel fragment instead (the outcome on top, refusals beside their forms).
 """
 
+from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 from uuid import UUID
@@ -50,7 +52,7 @@ from tickets.forms import (
     VideoCallDecideForm,
     VideoCallRequestForm,
 )
-from tickets.models import Attachment, Status, Ticket, TicketType, VideoCall
+from tickets.models import Attachment, Message, Status, Ticket, TicketType, VideoCall
 from tickets.notices import ticket_link
 
 PAGE_SIZE = 25
@@ -179,31 +181,60 @@ def _render_new(
 @tenant_view
 @require_safe
 def ticket_detail(request: TenantRequest, ticket_id: UUID) -> HttpResponse:
-    return _render_detail(request, _ticket(request, ticket_id))
+    return _render_detail(request, ticket_id)
+
+
+@dataclass(frozen=True)
+class ConversationEntry:
+    message: Message
+    files: list[Attachment]
+
+
+def _conversation(page: selectors.TicketPage, *, include_internal: bool) -> list[ConversationEntry]:
+    """The replies (and notes, for staff) with their files, which the page's row already holds."""
+    files_by_message: dict[int, list[Attachment]] = defaultdict(list)
+    for attachment in page.files:
+        if attachment.message_id is not None:
+            files_by_message[attachment.message_id].append(attachment)
+    messages = selectors.conversation_list(ticket=page.ticket, include_internal=include_internal)
+    return [ConversationEntry(message, files_by_message[message.pk]) for message in messages]
 
 
 def _render_detail(
     request: TenantRequest,
-    ticket: Ticket,
+    ticket_id: UUID,
     *,
     status: int = 200,
     failed: tuple[str, PortalForm, str] | None = None,
 ) -> HttpResponse:
-    """The ticket page; `failed` is (form name, bound form with its errors, what did not happen)."""
+    """The ticket page, or the queue's side panel, as the ticket is now; `failed` is (form name, bound form with its
+    errors, what did not happen)."""
     organization = request.organization
     staff = request.user.is_walt_staff
     zone = _zone(request)
     now = timezone.now()
-    package = organization_package(organization=organization)
+    try:
+        page = selectors.ticket_page_get(
+            organization=organization, public_id=ticket_id, viewer=request.user, include_internal=staff, at=now
+        )
+    except Ticket.DoesNotExist:
+        raise Http404 from None  # unknown and foreign ids answer alike
+    ticket = page.ticket
+    ticket.organization = organization  # already loaded: spares the SLA panel a query
+    panel = _wants_panel(request)
     context: dict[str, Any] = {
         "organization": organization,
-        "package": package,
+        "package": page.package,
         "ticket": ticket,
         "is_staff": staff,
-        "conversation": selectors.message_list(ticket=ticket, include_internal=staff),
-        "attachments": selectors.attachment_list(ticket=ticket, include_internal=staff),
-        "events": selectors.ticket_event_list(ticket=ticket),
-        "video_call": selectors.video_call_for(ticket=ticket),
+        "notifications_unread": page.unread_notifications,  # read with the ticket: the bell costs no query of its own
+        # The queue's panel lists each reply's files through the reply itself.
+        "conversation": selectors.message_list(ticket=ticket, include_internal=staff)
+        if panel
+        else _conversation(page, include_internal=staff),
+        "attachments": page.files,
+        "events": page.events,
+        "video_call": page.video_call,
         "guidance_only_explanation": GUIDANCE_ONLY_EXPLANATION,
         "is_closed": ticket.status == Status.CLOSED,
         "may_reopen": ticket.status == Status.RESOLVED,
@@ -212,7 +243,7 @@ def _render_detail(
         "video_call_request_form": VideoCallRequestForm(zone=zone),
     }
     if staff:
-        may_change = may_record_changes(package=package)
+        may_change = may_record_changes(package=page.package)
         context |= {
             "status_form": StatusForm(initial={"status": ticket.status}),
             "priority_form": PriorityForm(initial={"priority": ticket.priority}),
@@ -222,6 +253,7 @@ def _render_detail(
             ),
             "decide_form": VideoCallDecideForm(zone=zone),
             "may_record_changes": may_change,
+            "grants_in_force": page.grants_in_force,
             "change_form": ChangeRecordForm(
                 zone=zone, grants=access_grant_active_list(organization=organization, at=now)
             )
@@ -232,7 +264,7 @@ def _render_detail(
         name, form, what = failed
         context[name] = form
         context["problem"] = {"title": what, "errors": _error_list(form), "anchor": name.removesuffix("_form")}
-    template = "tickets/queue_panel.html" if _wants_panel(request) else "tickets/ticket_detail.html"
+    template = "tickets/queue_panel.html" if panel else "tickets/ticket_detail.html"
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["X-Requested-With"])  # one URL, two representations: caches must tell them apart
     return response
@@ -259,9 +291,9 @@ def _act(
         else:
             messages.success(request, done)
             if _wants_panel(request):
-                return _render_detail(request, _ticket(request, ticket_id))  # as it is now, after the change
+                return _render_detail(request, ticket_id)
             return redirect(ticket_link(ticket))
-    return _render_detail(request, ticket, status=status, failed=(name, form, failure))
+    return _render_detail(request, ticket_id, status=status, failed=(name, form, failure))
 
 
 @tenant_view
