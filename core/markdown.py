@@ -1,5 +1,7 @@
 """The one sanitizer: Markdown from users becomes HTML only through `render_markdown`."""
 
+import threading
+
 import markdown as markdown_lib
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -35,8 +37,21 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 _ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
+_converters = threading.local()
+
+
+def _converter() -> markdown_lib.Markdown:
+    """This thread's converter. Building one costs several times what converting a reply does, and a converter keeps
+    state while it converts, so each thread (gunicorn's workers have several) keeps its own and resets it before use."""
+    converter: markdown_lib.Markdown | None = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = markdown_lib.Markdown(extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+        _converters.markdown = converter
+    return converter
+
+
 def render_markdown(text: str) -> SafeString:
-    html = markdown_lib.markdown(text, extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    html = _converter().reset().convert(text)
     clean = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
