@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -28,7 +29,7 @@ from tenancy.forms import PortalForm
 from tenancy.models import User
 from tenancy.selectors import access_grant_active_list, staff_list
 from tenancy.services import organization_package
-from tenancy.timezones import viewer_timezone
+from tenancy.timezones import format_in_timezone, viewer_timezone
 from tenancy.web import TenantRequest, tenant_view
 from tickets import selectors, services
 from tickets.api.views import attachment_response
@@ -91,6 +92,26 @@ def _error_list(form: forms.Form) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class ListRow:
+    """A ticket as its row in the list shows it. Its link and received time are made here, once: as template tags,
+    they cost a third of the rows."""
+
+    ticket: Ticket
+    url: str
+    received: str  # in the viewer's timezone, UTC beside it
+    received_iso: str  # for the <time> element, as Django's `date:'c'` writes it
+
+
+def _list_row(ticket: Ticket, *, organization_slug: str, zone: tzinfo) -> ListRow:
+    return ListRow(
+        ticket=ticket,
+        url=reverse("ticket-detail", kwargs={"org_slug": organization_slug, "ticket_id": ticket.public_id}),
+        received=format_in_timezone(ticket.received_at, zone),
+        received_iso=timezone.localtime(ticket.received_at).isoformat(),
+    )
+
+
 @tenant_view
 @require_safe
 def ticket_list_page(request: TenantRequest) -> HttpResponse:
@@ -105,11 +126,13 @@ def ticket_list_page(request: TenantRequest) -> HttpResponse:
         text=(chosen.get("q") or "").strip() or None,
     )
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    zone = _zone(request)
     context = {
         "organization": request.organization,
         "filters": filters,
         "filtered": any(chosen.values()),
         "page": page,
+        "rows": [_list_row(ticket, organization_slug=request.organization.slug, zone=zone) for ticket in page],
         "may_file": not request.user.is_walt_staff,
     }
     return render(request, "tickets/ticket_list.html", context, status=200 if valid else 400)
