@@ -314,22 +314,27 @@ def count_in_logs(logs: Iterable[Process], needle: str) -> int:
 
 
 class WakeUpPublisher:
-    """Stands in for `notifications.tasks.deliver_due` in the test process, whose Celery app points at the shared
-    broker: the after-commit wake-ups of changes made by the test go to the private broker instead.
+    """Stands in for a wake-up task (`notifications.tasks.deliver_due` unless told otherwise) in the test process,
+    whose Celery app points at the shared broker: the after-commit wake-ups of changes made by the test go to the
+    private broker instead, or to a closed port to play a broker that is down.
 
     The connection is made explicitly: Celery prefers the CELERY_BROKER_URL environment variable (the shared broker,
     in the test run) to any broker an app is given."""
 
-    def __init__(self, broker_url: str) -> None:
+    def __init__(
+        self, broker_url: str, *, task: str = "notifications.deliver_due", queue: str = "notifications"
+    ) -> None:
         from celery import Celery
 
+        self.task = task
+        self.queue = queue
         self.app = Celery("faults-client", broker=broker_url, set_as_current=False)
         self.app.conf.broker_connection_retry_on_startup = False
         self.app.conf.broker_connection_timeout = 1
         self.connection = self.app.connection_for_write(broker_url)
 
     def delay(self) -> None:
-        self.app.send_task("notifications.deliver_due", queue="notifications", connection=self.connection)
+        self.app.send_task(self.task, queue=self.queue, connection=self.connection)
 
     def close(self) -> None:
         self.connection.release()
