@@ -159,6 +159,14 @@ class TenantOwnedModel(TimestampedModel):
 
 
 class Membership(TenantOwnedModel):
+    """A person's place in an organization.
+
+    The invitation e-mail a new person is owed belongs to the membership: it names the organization, a person invited
+    by two organizations is owed two, and removing the membership takes the debt with it. The debt is recorded here,
+    in the transaction that adds the member, and `tenancy.invitations` pays it, so a lost broker message delays the
+    e-mail but never loses it.
+    """
+
     class Role(models.TextChoices):
         ADMIN = "admin", "Customer admin"
         MEMBER = "member", "Customer member"
@@ -167,10 +175,27 @@ class Membership(TenantOwnedModel):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    invitation_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the invitation e-mail is next to be tried; empty when none is owed (sent, not needed, or "
+        "given up after repeated failures).",
+    )
+    invitation_attempts = models.PositiveIntegerField(default=0, editable=False)
+    invitation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["organization", "user"], name="membership_one_per_user_and_org"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            # The invitation sweep reads only owed invitations, a handful among every membership.
+            models.Index(
+                fields=["invitation_due_at"],
+                condition=Q(invitation_due_at__isnull=False),
+                name="membership_invitation_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from core.tokens import token_generate, token_hash
 from tenancy.models import ApiToken, Contract, Membership, Organization, Package, User, reference_prefix_from_slug
 from tenancy.selectors import contract_active
 from tenancy.signals import contract_started
-from tenancy.tasks import invitation_send as invitation_send_task
+from tenancy.tasks import send_due_invitations as send_due_invitations_task
 
 # Enough for every integration a person runs; signing in once more revokes the oldest.
 API_TOKENS_PER_USER = 20
@@ -134,7 +134,10 @@ def organization_package(*, organization: Organization, at: datetime | None = No
 @transaction.atomic
 def member_invite(*, organization: Organization, email: str, role: str, invited_by: User) -> Membership:
     """Add a person to an organization. A new user exists at once with an unusable password and receives
-    an e-mail invitation to choose one; an existing customer simply gains the membership."""
+    an e-mail invitation to choose one; an existing customer simply gains the membership.
+
+    The invitation is owed in the database with the membership (`tenancy.invitations` sends it); the wake-up queued
+    after commit only makes it prompt, so a broker that is down delays the e-mail and never fails the request."""
     email = User.objects.normalize_email(email).lower()
     user = User.objects.filter(email=email).first()
     if user is not None and user.is_walt_staff:
@@ -149,12 +152,18 @@ def member_invite(*, organization: Organization, email: str, role: str, invited_
             "This person is already a member of the organization.",
             errors=[{"field": "email", "code": "unique", "detail": "Already a member."}],
         )
-    membership = Membership(organization=organization, user=user, role=role, invited_by=invited_by)
+    invitation_owed = not user.has_usable_password()
+    membership = Membership(
+        organization=organization,
+        user=user,
+        role=role,
+        invited_by=invited_by,
+        invitation_due_at=timezone.now() if invitation_owed else None,
+    )
     membership.full_clean()
     membership.save()
-    if not user.has_usable_password():
-        user_pk = user.pk
-        transaction.on_commit(lambda: invitation_send_task.delay(user_pk, organization.pk))
+    if invitation_owed:
+        transaction.on_commit(send_due_invitations_task.delay, robust=True)
     return membership
 
 

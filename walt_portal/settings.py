@@ -293,7 +293,7 @@ CELERY_TASK_ROUTES = {
     "sla.*": {"queue": "sla"},
     # Alert intake has its own workers, so a storm of alerts never delays SLA sweeps or mail, nor the reverse.
     "monitoring.*": {"queue": "monitoring"},
-    "tenancy.send_invitation": {"queue": "notifications"},
+    "tenancy.send_due_invitations": {"queue": "notifications"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SLA_SWEEP_INTERVAL = timedelta(seconds=env.int("SLA_SWEEP_INTERVAL_SECONDS", default=5))
@@ -324,6 +324,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.deliver_due",
         "schedule": schedule(timedelta(seconds=10)),
         "options": {"expires": 10},
+    },
+    # Sends the invitation e-mails owed in the database, also those whose wake-up was lost with the broker: an invitee
+    # waits half a minute at most once Redis is back.
+    "tenancy-send-due-invitations": {
+        "task": "tenancy.send_due_invitations",
+        "schedule": schedule(timedelta(seconds=30)),
+        "options": {"expires": 30},
     },
     # E-mails maintenance notices whose lead time has come, and updates staff asked for. Lead times are minutes
     # or hours, so a minute late is on time; the notices are marked in the database, so a missed tick loses nothing.

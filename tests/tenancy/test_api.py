@@ -1,5 +1,4 @@
 import pytest
-from django.core import mail
 
 from tenancy.models import Contract, Membership, Organization, User
 from tests.factories import TEST_PASSWORD, MembershipFactory
@@ -105,25 +104,6 @@ def test_an_org_admin_invites_a_member_who_exists_at_once(
     user = User.objects.get(email="new.person@acme.example")
     assert not user.has_usable_password()
     assert len(callbacks) == 1  # the invitation is sent after commit
-
-
-def test_the_invitation_mail_carries_a_link_to_choose_a_password(client, org_admin, organization):
-    from tenancy.invitations import invitation_email_send
-    from tenancy.services import member_invite
-
-    membership = member_invite(organization=organization, email="new@acme.example", role="member", invited_by=org_admin)
-    invitation_email_send(user_id=membership.user_id, organization_id=organization.pk)
-
-    assert len(mail.outbox) == 1
-    link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/reset/" in line).strip()
-    path = link.split("://", 1)[1].split("/", 1)[1]
-    response = client.get("/" + path, follow=True)
-    response = client.post(
-        response.redirect_chain[-1][0],
-        {"new_password1": "a-long-new-passphrase", "new_password2": "a-long-new-passphrase"},
-    )
-    assert response.status_code == 302
-    assert User.objects.get(email="new@acme.example").check_password("a-long-new-passphrase")
 
 
 def test_a_plain_member_cannot_manage_members(api_client, member, organization):
