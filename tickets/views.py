@@ -211,16 +211,26 @@ def ticket_detail(request: TenantRequest, ticket_id: UUID) -> HttpResponse:
 class ConversationEntry:
     message: Message
     files: list[Attachment]
+    posted: str  # in the viewer's timezone, UTC beside it
+    posted_iso: str  # for the <time> element, as Django's `date:'c'` writes it
 
 
-def _conversation(page: selectors.TicketPage, *, include_internal: bool) -> list[ConversationEntry]:
-    """The replies (and notes, for staff) with their files, which the page's row already holds."""
+def _conversation(page: selectors.TicketPage, *, include_internal: bool, zone: tzinfo) -> list[ConversationEntry]:
+    """The replies (and notes, for staff) with their files, which the page's row already holds, and when each was
+    posted, made once here rather than by template filters."""
     files_by_message: dict[int, list[Attachment]] = defaultdict(list)
     for attachment in page.files:
         if attachment.message_id is not None:
             files_by_message[attachment.message_id].append(attachment)
-    messages = selectors.conversation_list(ticket=page.ticket, include_internal=include_internal)
-    return [ConversationEntry(message, files_by_message[message.pk]) for message in messages]
+    return [
+        ConversationEntry(
+            message=message,
+            files=files_by_message[message.pk],
+            posted=format_in_timezone(message.created_at, zone),
+            posted_iso=timezone.localtime(message.created_at).isoformat(),
+        )
+        for message in selectors.conversation_list(ticket=page.ticket, include_internal=include_internal)
+    ]
 
 
 def _render_detail(
@@ -254,7 +264,7 @@ def _render_detail(
         # The queue's panel lists each reply's files through the reply itself.
         "conversation": selectors.message_list(ticket=ticket, include_internal=staff)
         if panel
-        else _conversation(page, include_internal=staff),
+        else _conversation(page, include_internal=staff, zone=zone),
         "attachments": page.files,
         "events": page.events,
         "video_call": page.video_call,
