@@ -19,17 +19,21 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+import psycopg2
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
 from django.db import connection
+
+if TYPE_CHECKING:
+    from tenancy.models import User
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -358,21 +362,35 @@ class Backend:
     query: str
 
 
-def sweep_in_progress() -> Backend | None:
-    """The PostgreSQL backend of another process that holds the sweep's lock on the clocks and has gone past the
-    select that claims them and the savepoint after it: a sweep writing its batch, not yet committed. Only backends
-    of the test database are looked at."""
+@contextlib.contextmanager
+def outbox_key_held(key: str, *, recipient: "User") -> Iterator[None]:
+    """Insert an outbox message with `key` in a transaction of our own that stays open until the block ends, then
+    roll it back. A sweep that notifies with the same key waits for it in the middle of its transaction (the unique
+    index must know whether ours commits): the window in which the sweep is killed is held open, not raced."""
+    holder = psycopg2.connect(database_url(settings.DATABASES["default"]))
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO notifications_outboxmessage (idempotency_key, channel, recipient_id, subject, body, link, "
+                "status, attempts, next_attempt_at, last_error, created_at) "
+                "VALUES (%s, 'email', %s, 'held', 'held', '', 'pending', 0, now(), '', now())",
+                [key, recipient.pk],
+            )
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def sweep_waiting(application_name: str) -> Backend | None:
+    """The backend of the sweeper's worker (its connections carry `application_name`) that waits, inside its sweep's
+    transaction, to write its notices."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT activity.pid, extract(epoch FROM clock_timestamp() - activity.xact_start), activity.query
-            FROM pg_locks AS locks JOIN pg_stat_activity AS activity ON activity.pid = locks.pid
-            WHERE locks.relation = 'sla_clock'::regclass AND locks.mode = 'RowShareLock'
-              AND activity.datname = current_database() AND activity.pid <> pg_backend_pid()
-              AND activity.backend_xid IS NOT NULL AND activity.query NOT LIKE 'SELECT "sla_clock"."id"%%'
-              AND activity.query NOT LIKE 'SAVEPOINT%%'
-            LIMIT 1
-            """
+            "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start), query FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s AND wait_event_type = 'Lock' "
+            "AND query LIKE %s",
+            [application_name, "%notifications_outboxmessage%"],
         )
         row = cursor.fetchone()
     return Backend(pid=int(row[0]), in_transaction_for=float(row[1]), query=str(row[2])) if row else None

@@ -20,11 +20,9 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import psycopg2
 import pytest
 import redis
 from django.conf import settings
@@ -41,7 +39,6 @@ from tenancy.services import api_token_issue
 from tests.factories import ContractFactory, MembershipFactory, OrganizationFactory, StaffFactory
 from tests.processes.smtp_sink import SmtpSink
 from tests.processes.stack import (
-    Backend,
     Process,
     Stack,
     WakeUpPublisher,
@@ -50,7 +47,9 @@ from tests.processes.stack import (
     count_in_logs,
     database_url,
     message_id,
+    outbox_key_held,
     sent_message_ids,
+    sweep_waiting,
     wait_for,
 )
 from tickets.models import Ticket, TicketType
@@ -452,39 +451,6 @@ def terminate_backend(pid: int) -> bool:
         )
         row = cursor.fetchone()
     return bool(row and row[0])
-
-
-@contextmanager
-def outbox_key_held(key: str, *, recipient: User) -> Iterator[None]:
-    """Insert an outbox message with `key` in a transaction of our own that stays open until the block ends, then
-    roll it back. A sweep that notifies with the same key waits for it in the middle of its transaction (the unique
-    index must know whether ours commits): the window in which the sweep is killed is held open, not raced."""
-    holder = psycopg2.connect(database_url(settings.DATABASES["default"]))
-    try:
-        with holder.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO notifications_outboxmessage (idempotency_key, channel, recipient_id, subject, body, link, "
-                "status, attempts, next_attempt_at, last_error, created_at) "
-                "VALUES (%s, 'email', %s, 'held', 'held', '', 'pending', 0, now(), '', now())",
-                [key, recipient.pk],
-            )
-        yield
-    finally:
-        holder.rollback()
-        holder.close()
-
-
-def sweep_waiting(application_name: str) -> Backend | None:
-    """The backend of the sweeper's worker that waits, inside its sweep's transaction, to write its notices."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start), query FROM pg_stat_activity "
-            "WHERE datname = current_database() AND application_name = %s AND wait_event_type = 'Lock' "
-            "AND query LIKE %s",
-            [application_name, "%notifications_outboxmessage%"],
-        )
-        row = cursor.fetchone()
-    return Backend(pid=int(row[0]), in_transaction_for=float(row[1]), query=str(row[2])) if row else None
 
 
 def test_a_postgres_backend_terminated_mid_sweep_is_recorded_by_the_next_sweep_once(faults, report):

@@ -41,8 +41,9 @@ from tests.processes.stack import (
     count_in_logs,
     database_url,
     message_id,
+    outbox_key_held,
     sent_message_ids,
-    sweep_in_progress,
+    sweep_waiting,
     wait_for,
 )
 from tickets.models import Ticket, TicketType
@@ -52,6 +53,8 @@ pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 CHANNELS = (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP)
 SETTLE_TIMEOUT = 40
+# The application name of the connections of the worker whose sweep is held and killed.
+SWEEPER = "sla-faults-sweeper"
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -254,17 +257,22 @@ def test_baseline_every_breach_is_recorded_and_notified_once_within_seconds(stac
 def test_a_worker_killed_in_the_middle_of_a_sweep_loses_and_duplicates_nothing(stack, report):
     started = time.monotonic()
     customer = customer_with_targets(seconds=2)
-    tickets = customer.open(150)  # 300 clocks, all due before any worker runs
+    tickets = customer.open(150)  # 300 clocks, all due before any worker runs: one sweep batch
     wait_for(lambda: timezone.now() > last_deadline(), timeout=10)
+    clock = Clock.objects.get(ticket=tickets[0], kind=ClockKind.FIRST_RESPONSE)
 
-    first = stack.start_worker()
-    stack.start_beat()
-    backend: Backend = wait_for(sweep_in_progress, timeout=30, interval=0.02, message="a sweep in progress")
-    first.kill()  # SIGKILL to the worker's process group: the main process and its pool
-    killed_at = time.monotonic()
+    # The sweep waits on our uncommitted row with the key of one of its notices, in the middle of its transaction,
+    # until the block ends: it is killed there however long finding it takes.
+    with outbox_key_held(f"sla-breach:{clock.pk}:email:{customer.admin.pk}", recipient=customer.admin):
+        first = stack.start_worker(env={"DATABASE_URL": f"{stack.database_url}?application_name={SWEEPER}"})
+        stack.start_beat()
+        backend: Backend = wait_for(lambda: sweep_waiting(SWEEPER), timeout=30, message="a sweep writing its notices")
+        first.kill()  # SIGKILL to the worker's process group: the main process and its pool
+        killed_at = time.monotonic()
+        assert not first.alive()
+    # Its backend, orphaned, gets the lock once we roll back, finds its client gone and rolls the whole batch back.
     wait_for(lambda: backend_gone(backend.pid), timeout=10, interval=0.05, message="PostgreSQL to drop the backend")
-    assert not first.alive()
-    committed_before_kill = Record.objects.count()
+    committed_by_the_killed_sweep = Record.objects.count()
 
     stack.start_worker()
     wait_for(lambda: not Clock.objects.exclude(state=ClockState.BREACHED).exists(), timeout=60, message="every breach")
@@ -274,12 +282,12 @@ def test_a_worker_killed_in_the_middle_of_a_sweep_loses_and_duplicates_nothing(s
 
     counts = assert_exactly_once(stack, tickets, recipients=[customer.admin])
     report(
-        f"SIGKILL mid-sweep ({backend.in_transaction_for:.2f} s into its transaction, at "
-        f"{' '.join(backend.query.split())[:40]!r}…): records committed when killed {committed_before_kill} (the "
-        f"batch rolled back); after a new worker: {counts}; kill→all recorded {recorded:.1f} s, →all delivered "
-        f"{delivered:.1f} s; test {time.monotonic() - started:.1f} s"
+        f"SIGKILL mid-sweep ({backend.in_transaction_for:.2f} s into its transaction, held at "
+        f"{' '.join(backend.query.split())[:40]!r}…): records committed by the killed sweep "
+        f"{committed_by_the_killed_sweep} (the batch rolled back); after a new worker: {counts}; kill→all recorded "
+        f"{recorded:.1f} s, →all delivered {delivered:.1f} s; test {time.monotonic() - started:.1f} s"
     )
-    assert committed_before_kill == 0, "the kill was meant to interrupt the sweep's first (and only) batch"
+    assert committed_by_the_killed_sweep == 0, "the kill was meant to interrupt the sweep's first (and only) batch"
 
 
 # ------------------------------------------------------------------------------------------------ 3. Redis restart
