@@ -39,17 +39,16 @@ BACKOFF_MAX_SECONDS = 3600
 MAX_ATTEMPTS = 30
 
 
-def invitation_owe(*, user_id: int, organization_id: int) -> bool:
+def invitation_owe(*, user_id: int, organization_id: int) -> None:
     """Record that the membership of the user in the organization is owed its invitation, unless it was ever tried
-    or is owed already; True when it was recorded. For memberships added without the debt by the release before."""
-    untouched = Membership.objects.filter(
+    or is owed already. For memberships the release before added without recording the debt."""
+    Membership.objects.filter(
         user_id=user_id,
         organization_id=organization_id,
         invitation_due_at__isnull=True,
         invitation_sent_at__isnull=True,
         invitation_attempts=0,
-    )
-    return untouched.update(invitation_due_at=timezone.now()) == 1
+    ).update(invitation_due_at=timezone.now())
 
 
 @transaction.atomic
