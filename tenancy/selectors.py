@@ -28,6 +28,18 @@ def tenant_resolve(*, user: User, slug: str) -> tuple[Organization, Membership |
     """
     if user.is_walt_staff:
         return Organization.objects.get(slug=slug), None
+    membership = Membership.objects.select_related("organization").filter(user=user, organization__slug=slug).first()
+    if membership is None:
+        raise Organization.DoesNotExist(f"{user} is not a member of an organization {slug!r}")
+    _memberships_seen(user)[membership.organization_id] = membership
+    return membership.organization, membership
+
+
+def tenant_resolve_for_page(*, user: User, slug: str) -> tuple[Organization, Membership | None]:
+    """`tenant_resolve` for a page, whose header lists the customer's organizations: all of the memberships are read
+    in the same query (`membership_list_for_user` then reuses them). An API call needs only the one."""
+    if user.is_walt_staff:
+        return Organization.objects.get(slug=slug), None
     membership = next((each for each in _membership_list_read(user) if each.organization.slug == slug), None)
     if membership is None:
         raise Organization.DoesNotExist(f"{user} is not a member of an organization {slug!r}")

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from tenancy.models import Membership, Organization, User
-from tenancy.selectors import tenant_resolve
+from tenancy.selectors import tenant_resolve_for_page
 
 P = ParamSpec("P")
 
@@ -33,7 +33,7 @@ def tenant_view(
         user = request.user
         assert isinstance(user, User)
         try:
-            organization, membership = tenant_resolve(user=user, slug=org_slug)
+            organization, membership = tenant_resolve_for_page(user=user, slug=org_slug)
         except Organization.DoesNotExist:
             raise Http404 from None  # 404, not 403: do not reveal other tenants
         request.organization = organization  # type: ignore[attr-defined]
