@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from bench.seed import TRACKED_TABLES
+from tickets.models import SLA_WARNING_PART
 
 # Children first: each table is cleared before the rows it points to.
 _DELETE_ORDER = (
@@ -37,7 +38,7 @@ UPDATE sla_clock c SET
 FROM bench_dirty_clock d WHERE d.clock_id = c.id
 """
 
-SUMMARIES_FROM_CLOCKS = """
+SUMMARIES_FROM_CLOCKS = f"""
 UPDATE tickets_ticket t SET
     sla_first_response_state = fr.state,
     sla_first_response_due_at = fr.due_at,
@@ -53,13 +54,14 @@ UPDATE tickets_ticket t SET
         CASE WHEN rs.state IN ('running', 'breached') THEN rs.due_at END),
     sla_at_risk_from = LEAST(
         CASE WHEN fr.state IN ('running', 'breached') AND t.first_responded_at IS NULL
-             THEN fr.due_at - (fr.due_at - t.received_at) / 4 END,
-        CASE WHEN rs.state IN ('running', 'breached') THEN rs.due_at - (rs.due_at - t.received_at) / 4 END)
+             THEN fr.due_at - (fr.due_at - t.received_at) / {SLA_WARNING_PART} END,
+        CASE WHEN rs.state IN ('running', 'breached')
+             THEN rs.due_at - (rs.due_at - t.received_at) / {SLA_WARNING_PART} END)
 FROM sla_clock fr, sla_clock rs
 WHERE fr.ticket_id = t.id AND fr.kind = 'first_response' AND fr.epoch = 0
   AND rs.ticket_id = t.id AND rs.kind = 'resolution' AND rs.epoch = 0
   AND t.id IN (SELECT c.ticket_id FROM sla_clock c JOIN bench_dirty_clock d ON d.clock_id = c.id)
-"""
+"""  # noqa: S608 (our own constant, no input)
 
 _RESTORE_COUNTERS = """
 UPDATE tickets_ticketcounter c SET last_number = m.last
