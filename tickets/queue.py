@@ -7,31 +7,25 @@ quarter of its window (from `received_at` to its deadline), which is where the d
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from functools import cached_property
 from uuid import UUID
 
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
 from django.db.models import (
-    Count,
     DateTimeField,
     ExpressionWrapper,
     F,
-    Func,
-    IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
 
 from tenancy.models import Organization, User
 from tenancy.selectors import organization_list_with_package, package_in_force
-from tickets.models import OPEN_STATUSES, SLA_WARNING_PART, Priority, Source, Ticket
+from tickets.models import OPEN_STATUSES, SLA_WARNING_PART, Source, Ticket
 
 # Tickets written this close to the newest write count in the change marker, so a transaction that commits after a
 # later one (its `updated_at` is older than the newest) still changes the marker.
@@ -39,7 +33,6 @@ CHANGE_WINDOW = timedelta(seconds=30)
 CHANGE_WINDOW_ROWS = 10_000
 RUNNING, PAUSED, MET, BREACHED = "running", "paused", "met", "breached"
 COUNT_CAP = 1000  # a queue's rows are counted up to here
-COUNTS_FRESH_SECONDS = 5
 CLOCKS = ("first_response", "resolution")
 
 
@@ -104,12 +97,12 @@ class QueueFilters:
         return self != QueueFilters(sort=self.sort)
 
 
-def _breached(now: datetime) -> Q:
+def breached_filter(now: datetime) -> Q:
     """A deadline still to be met has passed (the summary writer derives `sla_risk_due_at`)."""
     return Q(sla_risk_due_at__lte=now)
 
 
-def _at_risk(now: datetime) -> Q:
+def at_risk_filter(now: datetime) -> Q:
     """Warned or breached: a clock still to be met is in the last quarter of its window, or past it."""
     return Q(sla_at_risk_from__lte=now)
 
@@ -173,9 +166,9 @@ def queue_list(*, user: User, filters: QueueFilters, now: datetime) -> QuerySet[
     )
     tickets = _by_ticket(_by_organization(tickets, filters, user=user, now=now), filters, user=user)
     if filters.view == View.AT_RISK:
-        tickets = tickets.filter(_at_risk(now))
+        tickets = tickets.filter(at_risk_filter(now))
     elif filters.view == View.BREACHED:
-        tickets = tickets.filter(_breached(now))
+        tickets = tickets.filter(breached_filter(now))
     return _ordered(tickets, filters.order)
 
 
@@ -224,83 +217,6 @@ def queue_ticket_get(*, user: User, public_id: UUID) -> Ticket:
     if not user.is_walt_staff:
         raise Ticket.DoesNotExist
     return Ticket.objects.select_related("organization", "assignee").get(public_id=public_id)
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    total: int
-    by_priority: dict[str, int]
-    at_risk: int
-    breached: int
-    unassigned: int
-    first_response_met: int
-    first_response_breached: int
-    resolution_met: int
-    resolution_breached: int
-
-    @property
-    def first_response_stopped(self) -> int:
-        return self.first_response_met + self.first_response_breached
-
-    @property
-    def resolution_stopped(self) -> int:
-        return self.resolution_met + self.resolution_breached
-
-    @property
-    def first_response_compliance(self) -> float | None:
-        return self.first_response_met / self.first_response_stopped if self.first_response_stopped else None
-
-    @property
-    def resolution_compliance(self) -> float | None:
-        return self.resolution_met / self.resolution_stopped if self.resolution_stopped else None
-
-
-def queue_counts_recent(*, now: datetime, day_start: datetime) -> QueueCounts:
-    """`queue_counts`, computed at most once per COUNTS_FRESH_SECONDS and shared by every engineer: it reads every
-    open ticket (100,000 at scale), which costs far more than a page of rows. The live refresh polls as often."""
-    key = f"queue:counts:{day_start.isoformat()}:{int(now.timestamp()) // COUNTS_FRESH_SECONDS}"
-    counts: QueueCounts | None = cache.get(key)
-    if counts is None:
-        counts = queue_counts(now=now, day_start=day_start)
-        cache.set(key, counts, timeout=COUNTS_FRESH_SECONDS * 2)
-    return counts
-
-
-def queue_day_start(*, now: datetime, zone: tzinfo) -> datetime:
-    """Midnight of today in the viewer's timezone: where "today's compliance" starts."""
-    return now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _stopped_today(moment: str, clock: str, state: str, day_start: datetime) -> Coalesce:
-    """How many `clock`s stopped in `state` since `day_start`, as a value inside the open-work aggregate.
-
-    Those tickets are mostly closed, so they are counted by their own small index in an uncorrelated subquery, which
-    keeps the counts one statement and lets the open work be read from the queue's covering index alone. MAX() makes
-    the subquery an aggregate; COALESCE answers when there is no open work at all (an aggregate of no rows is NULL).
-    """
-    count = Subquery(
-        Ticket.objects.filter(**{f"{moment}__gte": day_start, f"sla_{clock}_state": state})
-        .order_by()
-        .values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-    )
-    return Coalesce(Max(count), count)
-
-
-def queue_counts(*, now: datetime, day_start: datetime) -> QueueCounts:
-    """The whole queue at a glance, and today's compliance: of the clocks stopped since `day_start` (a first response
-    given, a ticket resolved), the share that met their deadline. One query."""
-    figures = Ticket.objects.filter(status__in=OPEN_STATUSES).aggregate(
-        total=Count("pk"),
-        at_risk=Count("pk", filter=_at_risk(now)),
-        breached=Count("pk", filter=_breached(now)),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        first_response_met=_stopped_today("first_responded_at", "first_response", MET, day_start),
-        first_response_breached=_stopped_today("first_responded_at", "first_response", BREACHED, day_start),
-        resolution_met=_stopped_today("resolved_at", "resolution", MET, day_start),
-        resolution_breached=_stopped_today("resolved_at", "resolution", BREACHED, day_start),
-        **{priority: Count("pk", filter=Q(priority=priority)) for priority in Priority.values},
-    )
-    return QueueCounts(by_priority={priority: figures.pop(priority) for priority in Priority.values}, **figures)
 
 
 def queue_version() -> str:

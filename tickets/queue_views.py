@@ -27,12 +27,11 @@ from tickets.queue import (
     QueueFilters,
     QueuePaginator,
     epoch_ms,
-    queue_counts_recent,
-    queue_day_start,
     queue_list,
     queue_ticket_get,
     queue_version,
 )
+from tickets.queue_counts import queue_counts_recent, queue_day_start
 from tickets.queue_rows import queue_row_html
 
 PAGE_SIZE = 50

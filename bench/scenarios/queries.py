@@ -237,8 +237,8 @@ def queue_api_queries(staff: dict[str, Any], largest_slug: str) -> dict[str, Any
 
 
 def queue_html_queries(staff: dict[str, Any], largest_slug: str) -> dict[str, Any]:
-    """The page with every filter, and pages 2 and 3. The counts at a glance are computed at most once per 5 s for
-    everyone (tickets.queue.queue_counts_recent): the first request here pays for them, the others read the cache."""
+    """The page with every filter, and pages 2 and 3. The counts at a glance are kept for everyone and counted again
+    by a worker (tickets.queue_counts): the first request here, on an empty cache, counts them; the others read them."""
     client = _signed_in(staff["email"])
     filters = {
         label: _page(client, f"/staff/queue/?{query}" if query else "/staff/queue/")

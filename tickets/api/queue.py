@@ -21,18 +21,16 @@ from tickets.queue import (
     CLOCKS,
     COUNT_CAP,
     AssigneeFilter,
-    QueueCounts,
     QueueFilters,
     QueuePaginator,
     Sort,
     SourceFilter,
     View,
     clock_cell,
-    queue_counts_recent,
-    queue_day_start,
     queue_list,
     queue_ticket_get,
 )
+from tickets.queue_counts import QueueCounts, queue_counts_recent, queue_day_start
 from tickets.services import ticket_take_next
 
 
