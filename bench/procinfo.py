@@ -83,3 +83,10 @@ def cpu_snapshot(pids: list[int]) -> dict[int, float]:
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds used between two snapshots (processes that appeared in between count from their start)."""
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def machine_cpu_seconds() -> dict[str, float]:
+    """CPU seconds the whole machine has spent busy and in all since boot, summed over its cores (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return {"busy": (sum(fields) - idle) / _TICKS, "all": sum(fields) / _TICKS}

@@ -72,6 +72,31 @@ def memory_growth(samples: list[dict[str, Any]], *, warmup: float) -> dict[str, 
     return growth
 
 
+def cpu_use(samples: list[dict[str, Any]], *, warmup: float) -> dict[str, float]:
+    """Cores kept busy on average between the first sample after the warm-up and the last one: per kind of process
+    (gunicorn workers, PostgreSQL backends, …, each kind summed over its processes) and for the whole machine.
+
+    A process's CPU counts up to its last sample: one that ends between two samples loses its last seconds."""
+    window = [sample for sample in samples if sample["at_s"] >= warmup and "cpu_s" in sample]
+    if len(window) < 2:  # noqa: PLR2004 (a span needs two ends)
+        return {}
+    first, last = window[0], window[-1]
+    seconds = last["at_s"] - first["at_s"]
+    if seconds <= 0:
+        return {}
+    latest: dict[str, float] = {}
+    for sample in window:
+        latest |= {label: value for label, value in sample["cpu_s"].items() if value is not None}
+    use: dict[str, float] = {}
+    for label, value in latest.items():
+        kind = label.rsplit(" ", 1)[0] if label.rsplit(" ", 1)[-1].isdigit() else label
+        use[kind] = use.get(kind, 0.0) + value - (first["cpu_s"].get(label) or 0.0)
+    use = {kind: round(used / seconds, 2) for kind, used in sorted(use.items(), key=lambda item: -item[1])}
+    busy = last["machine_cpu_s"]["busy"] - first["machine_cpu_s"]["busy"]
+    use["whole machine"] = round(busy / seconds, 2)
+    return use
+
+
 def verdict(results: dict[str, Any]) -> dict[str, Any]:
     """Errors of every kind (there must be none) and the processes whose memory grew more than the limit."""
     afterwards = results["afterwards"]
@@ -129,6 +154,10 @@ def _health(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cpu(results: dict[str, Any]) -> dict[str, float]:
+    return cpu_use(results["samples"], warmup=results["settings"]["warmup"])
+
+
 def _facts(results: dict[str, Any]) -> list[str]:
     settings, load, afterwards, judged = results["settings"], results["load"], results["afterwards"], results["verdict"]
     lateness = afterwards["breach_lateness"]
@@ -145,6 +174,9 @@ def _facts(results: dict[str, Any]) -> list[str]:
         f"the load.",
         f"/healthz: {health['healthy']} of {health['samples']} samples 200, sweeper lag at most "
         f"{health['max_sweeper_lag_s']} s.",
+        f"CPU, cores busy on average after the warm-up (of {results['machine'].get('cpu_count')}): "
+        + (", ".join(f"{kind} {cores}" for kind, cores in _cpu(results).items()) or "not sampled")
+        + ".",
         f"Errors: {judged['errors']} ({judged['error_count']} in all). Memory growth after the warm-up above "
         f"{judged['growth_limit_percent']:.0f} %: {', '.join(judged['growing']) or 'none'}. "
         f"Verdict: {'passed' if judged['passed'] else 'FAILED'}.",

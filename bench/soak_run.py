@@ -27,10 +27,10 @@ from django.utils import timezone
 
 from bench import soak_report
 from bench.config import ROOT, SEED_PASSWORD, Options, database_name, portal_environment
-from bench.procinfo import machine, memory
+from bench.procinfo import cpu_seconds, machine, machine_cpu_seconds, memory
 from bench.run import LOGIN_PATH, code_version, prepare, versions
 from bench.scenarios.breach import bring_seed_to_now
-from bench.scenarios.http import alert_sources, identities, staff_identity
+from bench.scenarios.http import alert_sources, database_backends, identities, staff_identity
 from bench.server import HOST, Portal
 from bench.signin import session_cookie
 from bench.soak_mix import People, request_pool
@@ -260,11 +260,19 @@ def _sample(
     if driver is not None:
         processes["load driver"] = driver
     rss = {label: memory(pid).get("rss_mib") for label, pid in processes.items()}
+    cpu = {label: cpu_seconds(pid) for label, pid in processes.items()}
+    cpu |= {f"postgresql backend {pid}": cpu_seconds(pid) for pid in database_backends()}
     try:
         status, health = portal.request("GET", "/healthz")
     except OSError as error:
         status, health = 0, {"error": repr(error)}
-    return {"at_s": round(at, 1), "rss_mib": rss, "healthz": {"status": status, **_health_figures(health)}}
+    return {
+        "at_s": round(at, 1),
+        "rss_mib": rss,
+        "cpu_s": cpu,
+        "machine_cpu_s": machine_cpu_seconds(),
+        "healthz": {"status": status, **_health_figures(health)},
+    }
 
 
 def _health_figures(health: Any) -> dict[str, Any]:

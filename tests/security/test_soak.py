@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bench.soak_mix import WEIGHTS
-from bench.soak_report import VERDICT_FAILED
+from bench.soak_report import VERDICT_FAILED, cpu_use
 from tests.processes.stack import ROOT, Stack
 
 pytestmark = pytest.mark.processes
@@ -67,6 +67,11 @@ def test_a_short_soak_runs_reports_and_has_no_error(soak_database_url, private_r
     measured = verdict["memory_growth"]
     assert any(label.startswith("gunicorn worker") for label in measured)
     assert {"celery worker", "celery beat", "load driver"} <= set(measured)
+    cores = cpu_use(results["samples"], warmup=results["settings"]["warmup"])
+    assert {"gunicorn worker", "postgresql backend", "celery worker pool", "whole machine"} <= set(cores), cores
+    assert 0 < cores["gunicorn worker"] <= cores["whole machine"] <= results["machine"]["cpu_count"] + 0.1, cores
     assert not any(results["seed_verify_after_run"].values()), results["seed_verify_after_run"]
-    assert "## Requests per kind" in (out / "results.md").read_text()
+    report = (out / "results.md").read_text()
+    assert "## Requests per kind" in report
+    assert "cores busy on average" in report
     assert "customer_open_ticket" in completed.stdout
