@@ -7,6 +7,7 @@ every few seconds) delivers whatever is due even when every wake-up was lost.
 import hashlib
 import logging
 import secrets
+import smtplib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -16,7 +17,8 @@ from urllib.parse import urlsplit
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -36,6 +38,9 @@ CLAIM_LEASE = timedelta(minutes=10)
 # The marker expires after the beat sweep's interval, so a lost wake-up delays delivery by one interval at most.
 WAKE_UP_PENDING_KEY = "notifications:wake-up-pending"
 WAKE_UP_PENDING_SECONDS = 10
+# Claimed together and sent over one connection to the mail server. Small enough that the last of a batch starts well
+# within its lease even if every e-mail before it waits for the mail server's whole timeout.
+CLAIM_BATCH = 20
 BACKOFF_FIRST_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 LAST_ERROR_MAX_LENGTH = 2000
@@ -204,31 +209,8 @@ def outbox_claim(*, now: datetime, limit: int, lease: timedelta) -> list[int]:
 
 
 def outbox_deliver(*, message_id: int, now: datetime) -> bool:
-    """Deliver one claimed message; True when this call marked it sent.
-
-    Runs outside any transaction, so no row stays locked while a mail server is slow. A worker that dies between
-    sending and marking leaves the message to be sent again after its lease: delivery is at least once, and an
-    in-app notice is made only once whatever happens.
-    """
-    message = OutboxMessage.objects.select_related("recipient").filter(pk=message_id).first()
-    if message is None or message.status != OutboxMessage.Status.PENDING:
-        return False  # a stale lease holder, or a recipient deleted meanwhile: nothing left to do
-    try:
-        if message.channel == OutboxMessage.Channel.EMAIL:
-            _email_send(message=message)
-        else:
-            _notification_create(message=message)
-    except Exception as error:  # whatever went wrong, this message waits for its retry and the others go on
-        logger.exception("Delivering outbox message %s (attempt %s) failed", message.idempotency_key, message.attempts)
-        _outbox_failure_record(message=message, error=error, now=now)
-        if isinstance(error, SoftTimeLimitExceeded):
-            raise  # the task is out of time: stop taking messages rather than be killed holding one
-        return False
-    # Conditional, so a stale lease holder that also got through cannot mark the message a second time.
-    marked = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(
-        status=OutboxMessage.Status.SENT, sent_at=now, leased_until=None
-    )
-    return marked == 1
+    """Deliver one claimed message; True when this call marked it sent (see `_deliver_claimed`)."""
+    return _deliver_claimed([message_id], now=now) == 1
 
 
 def outbox_wake_up() -> None:
@@ -240,19 +222,81 @@ def outbox_wake_up() -> None:
 def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
     """Deliver up to `limit` due messages; returns how many were sent.
 
-    Messages are claimed one at a time, so each lease starts just before its own delivery, however long the ones
-    before it took.
+    They are claimed CLAIM_BATCH at a time, so a batch's leases all start just before its own delivery.
     """
     # Taken before the first claim: a message committed from now on may be missed by this run, so it wakes another.
     cache.delete(WAKE_UP_PENDING_KEY)
-    sent = 0
-    for _ in range(limit):
+    sent = handled = 0
+    while handled < limit:
         moment = now or timezone.now()
-        claimed = outbox_claim(now=moment, limit=1, lease=CLAIM_LEASE)
+        claimed = outbox_claim(now=moment, limit=min(CLAIM_BATCH, limit - handled), lease=CLAIM_LEASE)
         if not claimed:
             break
-        sent += outbox_deliver(message_id=claimed[0], now=moment)
+        handled += len(claimed)
+        sent += _deliver_claimed(claimed, now=moment)
     return sent
+
+
+def _deliver_claimed(message_ids: list[int], *, now: datetime) -> int:
+    """Deliver claimed messages in order, the e-mails over one connection to the mail server; how many this call
+    marked sent.
+
+    Runs outside any transaction, so no row stays locked while a mail server is slow. A worker that dies between
+    sending and marking leaves the message to be sent again after its lease: delivery is at least once, and an
+    in-app notice is made only once whatever happens. A message that fails waits for its retry and the others go on;
+    a soft time limit also hands back, unattempted, the messages after it.
+    """
+    messages = list(
+        OutboxMessage.objects.select_related("recipient")
+        .filter(pk__in=message_ids, status=OutboxMessage.Status.PENDING)  # not a recipient deleted meanwhile
+        .order_by("next_attempt_at", "pk")
+    )
+    sent = 0
+    mail = get_connection()
+    try:
+        for position, message in enumerate(messages):
+            try:
+                if message.channel == OutboxMessage.Channel.EMAIL:
+                    _email_send(message=message, mail=mail)
+                else:
+                    _notification_create(message=message)
+            except SoftTimeLimitExceeded as error:  # the task is out of time: stop rather than be killed holding one
+                _outbox_failure_record(message=message, error=error, now=now)
+                _outbox_release(messages[position + 1 :], now=now)
+                raise
+            except Exception as error:  # whatever went wrong, this message waits for its retry and the others go on
+                logger.exception(
+                    "Delivering outbox message %s (attempt %s) failed", message.idempotency_key, message.attempts
+                )
+                _outbox_failure_record(message=message, error=error, now=now)
+                if message.channel == OutboxMessage.Channel.EMAIL:
+                    _mail_close(mail)  # the next e-mail starts on a fresh connection
+                continue
+            # Conditional, so a stale lease holder that also got through cannot mark the message a second time.
+            sent += OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(
+                status=OutboxMessage.Status.SENT, sent_at=now, leased_until=None
+            )
+    finally:
+        _mail_close(mail)
+    return sent
+
+
+def _outbox_release(messages: list[OutboxMessage], *, now: datetime) -> None:
+    """Hand claimed messages back unattempted: no lease, and the claim's attempt not counted. Fenced by the lease
+    this claim set, so a message another worker claimed since is left alone."""
+    OutboxMessage.objects.filter(
+        pk__in=[message.pk for message in messages],
+        status=OutboxMessage.Status.PENDING,
+        leased_until=now + CLAIM_LEASE,
+    ).update(leased_until=None, attempts=F("attempts") - 1)
+
+
+def _mail_close(mail: BaseEmailBackend) -> None:
+    # Every message it carried is already marked sent: a server that fails to say goodbye changes nothing.
+    try:
+        mail.close()
+    except (OSError, smtplib.SMTPException):
+        logger.warning("Closing the connection to the mail server failed", exc_info=True)
 
 
 @transaction.atomic
@@ -279,33 +323,40 @@ def notification_mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def _email_send(*, message: OutboxMessage) -> None:
+def _email_send(*, message: OutboxMessage, mail: BaseEmailBackend) -> None:
     body = message.body
     if message.link:
         body += f"\n\n{settings.PORTAL_BASE_URL.rstrip('/')}{message.link}"
     # A resend after a crash carries the same Message-ID, so mail clients that deduplicate show it once.
     digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()
     domain = urlsplit(settings.PORTAL_BASE_URL).hostname or "walt-portal"
+    # Opened here, not by the send: a backend closes after the send a connection that the send opened itself.
+    mail.open()
     EmailMessage(
         subject=message.subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient.email],
         headers={"Message-ID": f"<{digest}@{domain}>"},
+        connection=mail,
     ).send()
 
 
 def _notification_create(*, message: OutboxMessage) -> None:
-    Notification.objects.get_or_create(
-        source=message,
-        defaults={
-            "recipient_id": message.recipient_id,
-            "subject": message.subject,
-            "body": message.body,
-            "link": message.link,
-            # When it happened, not when delivery caught up after an outage: the list sorts newest first.
-            "created_at": message.created_at,
-        },
+    # ON CONFLICT DO NOTHING on the notice's source: delivering a message again finds the notice it already made.
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                source=message,
+                recipient_id=message.recipient_id,
+                subject=message.subject,
+                body=message.body,
+                link=message.link,
+                # When it happened, not when delivery caught up after an outage: the list sorts newest first.
+                created_at=message.created_at,
+            )
+        ],
+        ignore_conflicts=True,
     )
 
 

@@ -3,7 +3,7 @@
 It speaks just enough SMTP for smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it
 accepted (raw bytes, so a test can read each Message-ID and count copies), and can be broken on purpose: stopped (the
 port refuses connections, as a mail server that is down), started again on the same port, or told to hang the next
-session at one point until the client goes away (a worker killed in the middle of a send).
+session at one point until the client goes away (a worker killed in the middle of a send) or the test lets it go on.
 """
 
 import asyncio
@@ -13,9 +13,10 @@ from email import message_from_bytes
 
 from tests.processes.stack import free_port
 
-# Where a session can be told to hang: after the message's data arrived but before it is accepted ("data"), or after
-# it was accepted, when the client says QUIT ("quit").
-STALL_POINTS = ("data", "quit")
+# Where a session can be told to hang: after the message's data arrived but before it is accepted, until the client
+# goes away ("data") or until the test calls `resume()` ("accept"); or after it was accepted, when the client says
+# QUIT ("quit").
+STALL_POINTS = ("data", "accept", "quit")
 
 
 class SmtpSink:
@@ -24,6 +25,7 @@ class SmtpSink:
         self.accepted: list[bytes] = []
         self.sessions = 0
         self.stalled = threading.Event()
+        self._resumed = threading.Event()
         self._stall_at: str | None = None
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -47,8 +49,13 @@ class SmtpSink:
     def stall_next(self, point: str) -> None:
         assert point in STALL_POINTS, point
         self.stalled.clear()
+        self._resumed.clear()
         with self._lock:
             self._stall_at = point
+
+    def resume(self) -> None:
+        """Let a session held at "accept" accept its message and go on."""
+        self._resumed.set()
 
     def close(self) -> None:
         self.stop()
@@ -108,6 +115,10 @@ class SmtpSink:
                     self.stalled.set()
                     await reader.read()  # until the client is gone; the message was never accepted
                     return
+                if self._take_stall("accept"):
+                    self.stalled.set()
+                    while not self._resumed.is_set():
+                        await asyncio.sleep(0.02)
                 with self._lock:
                     self.accepted.append(message)
                 writer.write(b"250 OK queued\r\n")

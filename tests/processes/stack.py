@@ -382,9 +382,23 @@ def outbox_key_held(key: str, *, recipient: "User") -> Iterator[None]:
         holder.close()
 
 
-def sweep_waiting(application_name: str) -> Backend | None:
-    """The backend of the sweeper's worker (its connections carry `application_name`) that waits, inside its sweep's
-    transaction, to write its notices."""
+@contextlib.contextmanager
+def outbox_row_locked(message_id: int) -> Iterator[None]:
+    """Lock an outbox message's row in a transaction of our own until the block ends: a worker that marks it sent
+    waits for us there, after its mail server accepted the message, so a kill can land in that window."""
+    holder = psycopg2.connect(database_url(settings.DATABASES["default"]))
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT id FROM notifications_outboxmessage WHERE id = %s FOR UPDATE", [message_id])
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def outbox_write_waiting(application_name: str) -> Backend | None:
+    """The backend of a worker (its connections carry `application_name`) that waits on a lock to write the outbox:
+    a sweep inside its transaction, writing its notices, or a delivery marking a message sent."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start), query FROM pg_stat_activity "

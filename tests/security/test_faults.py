@@ -48,8 +48,9 @@ from tests.processes.stack import (
     database_url,
     message_id,
     outbox_key_held,
+    outbox_row_locked,
+    outbox_write_waiting,
     sent_message_ids,
-    sweep_waiting,
     wait_for,
 )
 from tickets.models import Ticket, TicketType
@@ -64,6 +65,7 @@ SWEEP_INTERVAL = 1  # seconds: SLA_SWEEP_INTERVAL_SECONDS of the stack's process
 # the broker reconnecting, and a busy two-core machine.
 LATENESS_SLACK = 15.0
 SWEEPER = "faults-sweeper"
+SENDER = "faults-sender"
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -388,20 +390,45 @@ def new_ticket_email(ticket: Ticket, customer: Scene) -> OutboxMessage:
     return OutboxMessage.objects.get(idempotency_key=f"ticket-opened:{ticket.public_id}:email:{customer.engineer.pk}")
 
 
-def kill_mid_send(faults: Faults, sink: SmtpSink, customer: Scene, *, point: str) -> tuple[OutboxMessage, Process]:
-    """Open one ticket, let a worker send its e-mail to a sink that hangs at `point`, and SIGKILL the worker there."""
+def terminate_backend(pid: int, *, application_name: str) -> bool:
+    """Terminate one PostgreSQL backend of the test database, and only if a worker named `application_name` opened
+    it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE pid = %s AND application_name = %s AND datname = current_database()",
+            [pid, application_name],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def send_one_to_a_stall(faults: Faults, sink: SmtpSink, customer: Scene, *, point: str) -> tuple[Ticket, Process]:
+    """Open one ticket and let a worker (its connections named SENDER) send the e-mail to a sink held at `point`."""
     sink.stall_next(point)
-    worker = faults.stack.start_worker(env=smtp_env(sink))
+    worker = faults.stack.start_worker(
+        env=smtp_env(sink, DATABASE_URL=f"{faults.stack.database_url}?application_name={SENDER}")
+    )
     (ticket,) = customer.open(1, subject=f"Killed at {point}")
     faults.wake_up()
     assert sink.stalled.wait(timeout=30), f"the worker never reached the sink's {point} stall\n{faults.stack.logs()}"
-    worker.kill()  # the whole process group, mid-send
-    email = new_ticket_email(ticket, customer)
+    return ticket, worker
+
+
+def assert_held_by_the_dead(email: OutboxMessage) -> None:
     assert email.status == OutboxMessage.Status.PENDING, "the kill came before the message was marked"
     assert email.leased_until is not None
     assert email.leased_until > timezone.now()
     assert email.attempts == 1
-    return email, worker
+
+
+def resend(faults: Faults, sink: SmtpSink) -> None:
+    """A new worker delivers whatever is due once the dead one's leases are over; then it stops, so that the next
+    send, and the next kill, are the next worker's."""
+    resender = faults.stack.start_worker(env=smtp_env(sink))
+    faults.wake_up()
+    wait_until_settled(faults.stack, breached=False)
+    resender.stop()
 
 
 def test_a_worker_killed_mid_send_resends_with_the_same_message_id(faults, smtp_sink, report):
@@ -410,47 +437,53 @@ def test_a_worker_killed_mid_send_resends_with_the_same_message_id(faults, smtp_
     customer = scene(seconds=3600)
 
     # Killed while the mail server holds the message's data and has not accepted it: nothing was delivered.
-    unaccepted, _ = kill_mid_send(faults, smtp_sink, customer, point="data")
+    ticket, worker = send_one_to_a_stall(faults, smtp_sink, customer, point="data")
+    worker.kill()  # the whole process group, mid-send
+    unaccepted = new_ticket_email(ticket, customer)
+    assert_held_by_the_dead(unaccepted)
     assert smtp_sink.message_ids() == []
     assert expire_leases() >= 1
-    resender = faults.stack.start_worker(env=smtp_env(smtp_sink))
-    faults.wake_up()
-    wait_until_settled(faults.stack, breached=False)
+    resend(faults, smtp_sink)
     assert smtp_sink.message_ids() == [message_id(unaccepted.idempotency_key)]
-    resender.stop()  # so that the next send, and the next kill, are the next worker's
 
-    # Killed after the mail server accepted it, before the outbox heard so: sent again, under the same Message-ID.
-    accepted, _ = kill_mid_send(faults, smtp_sink, customer, point="quit")
+    # Killed after the mail server accepted it, before the outbox heard so: the worker's mark waits on the row's lock,
+    # held here, and dies with the worker and its backend. Sent again, under the same Message-ID.
+    ticket, worker = send_one_to_a_stall(faults, smtp_sink, customer, point="accept")
+    accepted = new_ticket_email(ticket, customer)
+    with outbox_row_locked(accepted.pk):
+        smtp_sink.resume()
+        marking = wait_for(lambda: outbox_write_waiting(SENDER), timeout=30, message="the worker marking it sent")
+        worker.kill()
+        assert terminate_backend(marking.pid, application_name=SENDER)  # its statement never reached PostgreSQL
+    assert_held_by_the_dead(OutboxMessage.objects.get(pk=accepted.pk))
     assert smtp_sink.message_ids().count(message_id(accepted.idempotency_key)) == 1
     assert expire_leases() >= 1
-    faults.stack.start_worker(env=smtp_env(smtp_sink))
-    faults.wake_up()
-    wait_until_settled(faults.stack, breached=False)
+    resend(faults, smtp_sink)
+
+    # Killed while saying goodbye to the mail server: every message it carried was already marked sent.
+    ticket, worker = send_one_to_a_stall(faults, smtp_sink, customer, point="quit")
+    worker.kill()
+    goodbye = new_ticket_email(ticket, customer)
+    assert goodbye.status == OutboxMessage.Status.SENT
+    assert expire_leases() == 0
+    resend(faults, smtp_sink)
 
     copies = Counter(smtp_sink.message_ids())
-    assert copies == {message_id(unaccepted.idempotency_key): 1, message_id(accepted.idempotency_key): 2}
+    assert copies == {
+        message_id(unaccepted.idempotency_key): 1,
+        message_id(accepted.idempotency_key): 2,
+        message_id(goodbye.idempotency_key): 1,
+    }
     assert OutboxMessage.objects.get(pk=accepted.pk).attempts == 2
     counts = assert_delivered_exactly_once(customer, emails=list(set(copies)))  # receivers dedupe by Message-ID
     report(
-        f"worker SIGKILLed mid-send twice: before the server accepted → 1 copy; after it accepted → 2 copies with one "
-        f"Message-ID ({accepted.idempotency_key}); {counts}; SMTP sessions {smtp_sink.sessions}; "
-        f"test {time.monotonic() - started:.1f} s"
+        f"worker SIGKILLed mid-send three times: before the server accepted → 1 copy; after it accepted, before the "
+        f"outbox marked it → 2 copies with one Message-ID ({accepted.idempotency_key}); at QUIT → 1 copy; {counts}; "
+        f"SMTP sessions {smtp_sink.sessions}; test {time.monotonic() - started:.1f} s"
     )
 
 
 # ------------------------------------------------------------------------------------------------ 4. backend killed
-
-
-def terminate_backend(pid: int) -> bool:
-    """Terminate one PostgreSQL backend of the test database, and only if the sweeper's worker opened it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE pid = %s AND application_name = %s AND datname = current_database()",
-            [pid, SWEEPER],
-        )
-        row = cursor.fetchone()
-    return bool(row and row[0])
 
 
 def test_a_postgres_backend_terminated_mid_sweep_is_recorded_by_the_next_sweep_once(faults, report):
@@ -465,9 +498,9 @@ def test_a_postgres_backend_terminated_mid_sweep_is_recorded_by_the_next_sweep_o
     with outbox_key_held(f"sla-breach:{clock.pk}:email:{customer.admin.pk}", recipient=customer.admin):
         worker = stack.start_worker(env={"DATABASE_URL": f"{stack.database_url}?application_name={SWEEPER}"})
         stack.start_beat()
-        backend = wait_for(lambda: sweep_waiting(SWEEPER), timeout=30, message="a sweep writing its notices")
+        backend = wait_for(lambda: outbox_write_waiting(SWEEPER), timeout=30, message="a sweep writing its notices")
         committed_before = Record.objects.count()
-        assert terminate_backend(backend.pid)
+        assert terminate_backend(backend.pid, application_name=SWEEPER)
         terminated_at = timezone.now()
         wait_for(lambda: backend_gone(backend.pid), timeout=10, interval=0.05, message="the backend to go")
 

@@ -42,8 +42,8 @@ from tests.processes.stack import (
     database_url,
     message_id,
     outbox_key_held,
+    outbox_write_waiting,
     sent_message_ids,
-    sweep_waiting,
     wait_for,
 )
 from tickets.models import Ticket, TicketType
@@ -266,7 +266,9 @@ def test_a_worker_killed_in_the_middle_of_a_sweep_loses_and_duplicates_nothing(s
     with outbox_key_held(f"sla-breach:{clock.pk}:email:{customer.admin.pk}", recipient=customer.admin):
         first = stack.start_worker(env={"DATABASE_URL": f"{stack.database_url}?application_name={SWEEPER}"})
         stack.start_beat()
-        backend: Backend = wait_for(lambda: sweep_waiting(SWEEPER), timeout=30, message="a sweep writing its notices")
+        backend: Backend = wait_for(
+            lambda: outbox_write_waiting(SWEEPER), timeout=30, message="a sweep writing its notices"
+        )
         first.kill()  # SIGKILL to the worker's process group: the main process and its pool
         killed_at = time.monotonic()
         assert not first.alive()
