@@ -24,6 +24,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from core.exceptions import PermissionDeniedError
+from core.tasks import PUBLISH_ONCE
 from notifications.models import Notification, OutboxMessage
 from notifications.tasks import deliver_due as deliver_due_task
 from tenancy.models import User
@@ -216,7 +217,8 @@ def outbox_deliver(*, message_id: int, now: datetime) -> bool:
 def outbox_wake_up() -> None:
     """Ask a worker to deliver due messages soon, unless a wake-up is already waiting for one."""
     if cache.add(WAKE_UP_PENDING_KEY, True, timeout=WAKE_UP_PENDING_SECONDS):
-        deliver_due_task.delay()
+        # Published once, never retried: a lost wake-up costs one beat interval, retries would hold up the request.
+        deliver_due_task.apply_async(retry_policy=PUBLISH_ONCE)
 
 
 def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:

@@ -8,6 +8,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from core.exceptions import ApplicationError
+from core.tasks import PUBLISH_ONCE
 from core.tokens import token_generate, token_hash
 from tenancy.models import ApiToken, Contract, Membership, Organization, Package, User, reference_prefix_from_slug
 from tenancy.selectors import contract_active
@@ -163,8 +164,14 @@ def member_invite(*, organization: Organization, email: str, role: str, invited_
     membership.full_clean()
     membership.save()
     if invitation_owed:
-        transaction.on_commit(send_due_invitations_task.delay, robust=True)
+        transaction.on_commit(_invitations_wake_up, robust=True)
     return membership
+
+
+def _invitations_wake_up() -> None:
+    # Published once, never retried: while the broker is down, beat's sweep sends the invitation once it is back, so
+    # the request that added the member has nothing to wait for.
+    send_due_invitations_task.apply_async(retry_policy=PUBLISH_ONCE)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.db.models import Count, F, Func, IntegerField, Max, Q, Subquery
 from django.db.models.functions import Coalesce
 from kombu.exceptions import OperationalError
 
+from core.tasks import PUBLISH_ONCE
 from tickets.models import OPEN_STATUSES, Priority, Ticket
 from tickets.queue import BREACHED, MET, at_risk_filter, breached_filter
 from tickets.tasks import refresh_queue_counts
@@ -102,8 +103,10 @@ def _refresh_asked(day_start: datetime) -> bool:
     if not cache.add(f"{_key(day_start)}:refreshing", True, timeout=COUNTS_FRESH_SECONDS):
         return True
     try:
-        # No retry: while the broker is down the request counts itself at once instead of waiting for it.
-        refresh_queue_counts.apply_async((day_start.isoformat(),), retry=False, expires=COUNTS_FRESH_SECONDS)
+        # Published once: while the broker is down the request counts itself at once instead of waiting for it.
+        refresh_queue_counts.apply_async(
+            (day_start.isoformat(),), retry_policy=PUBLISH_ONCE, expires=COUNTS_FRESH_SECONDS
+        )
     except OperationalError:
         cache.delete(f"{_key(day_start)}:refreshing")
         return False

@@ -337,8 +337,8 @@ class WakeUpPublisher:
         self.app.conf.broker_connection_timeout = 1
         self.connection = self.app.connection_for_write(broker_url)
 
-    def delay(self) -> None:
-        self.app.send_task(self.task, queue=self.queue, connection=self.connection)
+    def apply_async(self, *, retry_policy: dict[str, int] | None = None) -> None:
+        self.app.send_task(self.task, queue=self.queue, connection=self.connection, retry_policy=retry_policy)
 
     def close(self) -> None:
         self.connection.release()
@@ -348,7 +348,7 @@ class WakeUpPublisher:
 class NoWakeUp:
     """Stands in for `notifications.tasks.deliver_due` when a test wants no broker at all."""
 
-    def delay(self) -> None:
+    def apply_async(self, *, retry_policy: dict[str, int] | None = None) -> None:
         return None
 
 

@@ -89,7 +89,7 @@ class Faults:
 
     def wake_up(self) -> None:
         """What an after-commit wake-up does: ask the stack's worker to deliver what is due now."""
-        self.wake_ups.delay()
+        self.wake_ups.apply_async()
 
 
 @pytest.fixture
