@@ -261,10 +261,7 @@ def _render_detail(
         "ticket": ticket,
         "is_staff": staff,
         "notifications_unread": page.unread_notifications,  # read with the ticket: the bell costs no query of its own
-        # The queue's panel lists each reply's files through the reply itself.
-        "conversation": selectors.message_list(ticket=ticket, include_internal=staff)
-        if panel
-        else _conversation(page, include_internal=staff, zone=zone),
+        "conversation": _conversation(page, include_internal=staff, zone=zone),
         "attachments": page.files,
         "events": page.events,
         "video_call": page.video_call,

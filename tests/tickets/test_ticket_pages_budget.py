@@ -208,6 +208,31 @@ def test_the_page_shows_every_file_the_viewer_may_see_with_its_reply(
     assert Attachment.objects.filter(ticket=ticket, message__isnull=True).count() == 4
 
 
+def test_the_queue_panel_takes_the_page_s_queries_and_lists_each_reply_s_files(
+    organization, customer, staff_engineer, org_admin, time_machine
+):
+    short = busy_ticket(organization, customer, staff_engineer, org_admin, time_machine, replies=2, files=1)
+    long = busy_ticket(organization, customer, staff_engineer, org_admin, time_machine, replies=24, files=8)
+    client = client_for(staff_engineer)
+
+    def panel_queries(ticket: Ticket) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(detail_url(ticket), headers={"X-Requested-With": "fetch"})
+        assert response.status_code == 200
+        return len(captured)
+
+    counts = {"short": panel_queries(short), "long": panel_queries(long), "page": queries(client, detail_url(long))}
+    panel = client.get(detail_url(long), headers={"X-Requested-With": "fetch"}).content.decode()
+
+    assert counts["short"] == counts["long"] == counts["page"], counts
+    for attachment in Attachment.objects.filter(ticket=long, message__isnull=False):
+        link = reverse(
+            "ticket-attachment",
+            kwargs={"org_slug": organization.slug, "ticket_id": long.public_id, "attachment_id": attachment.public_id},
+        )
+        assert f'<li><a href="{link}">{attachment.filename}</a></li>' in panel
+
+
 def _reply(page: str, message_id) -> str:
     match = re.search(
         rf'<li class="message[^"]*" id="message-{message_id}">(.*?)</li>\s*(<li class="message|</ol>)', page, re.S
