@@ -7,6 +7,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
+from core.fields import single_line
 from tenancy.forms import DATETIME_LOCAL_FORMAT, DateTimeLocalInput, PortalForm
 from tenancy.models import AccessGrant, Organization, Package, Region, User
 from tenancy.timezones import format_in_timezone
@@ -66,7 +67,9 @@ class TicketFilterForm(forms.Form):
 class TicketOpenForm(PortalForm):
     type = forms.ChoiceField(label="What do you need?", widget=forms.RadioSelect)
     priority = forms.ChoiceField(choices=list(PRIORITY_MEANINGS.items()), initial=Priority.P3, widget=forms.RadioSelect)
-    subject = forms.CharField(max_length=200, help_text="In a few words, what is wrong or what you need.")
+    subject = forms.CharField(
+        max_length=200, validators=[single_line], help_text="In a few words, what is wrong or what you need."
+    )
     description = forms.CharField(
         max_length=50_000, required=False, widget=forms.Textarea(attrs={"rows": 10}), help_text=MARKDOWN_HELP
     )

@@ -54,6 +54,36 @@ def test_opening_lists_every_field_error_and_stores_nothing(api_client, member, 
     assert not Ticket.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("subject", "code"),
+    [
+        ("\x1f" + "s" * 200, "control"),  # trimming it away would have made 200 characters out of 201
+        ("Checkout\nreturns 502", "control"),
+        ("Checkout\x1b[31m returns 502", "control"),
+        ("s" * 200 + " ", "max_length"),  # the schema's maxLength holds for the text as sent
+    ],
+)
+def test_a_subject_is_one_line_of_at_most_200_characters_as_sent(api_client, member, organization, subject, code):
+    payload = {"subject": subject, "type": "incident", "priority": "P3"}
+
+    response = api_client(member).post(TICKETS, payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "subject", "code": code, "detail": response.json()["errors"][0]["detail"]}
+    ]
+    assert not Ticket.objects.exists()
+
+
+def test_a_subject_s_surrounding_spaces_are_trimmed(api_client, member, organization):
+    payload = {"subject": "  Checkout returns 502 ", "type": "incident", "priority": "P3"}
+
+    response = api_client(member).post(TICKETS, payload, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["subject"] == "Checkout returns 502"
+
+
 def test_standard_change_requests_are_accepted_as_guidance_only(api_client, other_member, other_organization):
     payload = {"subject": "Please resize our database", "type": "change_request", "priority": "P3"}
 

@@ -333,6 +333,16 @@ def test_form_errors_rerender_with_400_and_list_every_field_error(organization, 
     assert 'aria-invalid="true"' in page
 
 
+def test_a_subject_with_a_line_break_inside_is_refused(organization, member):
+    response = client_for(member).post(
+        url("ticket-new", organization), {"type": "incident", "priority": "P3", "subject": "Checkout\r\nreturns 502"}
+    )
+
+    assert response.status_code == 400
+    assert "Must be one line without control characters" in html(response)
+    assert not Ticket.objects.exists()
+
+
 def test_a_premium_only_type_is_refused_for_a_standard_organization(other_organization, other_member):
     response = client_for(other_member).post(
         url("ticket-new", other_organization), {"type": "architecture_review", "priority": "P3", "subject": "Review"}

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from core.api import paginated_response
 from core.exceptions import ApplicationError
+from core.fields import SingleLineField
 from tenancy.api.base import TenantApi
 from tenancy.models import AccessGrant, User
 from tenancy.selectors import access_grant_get, staff_get
@@ -72,7 +73,7 @@ class TicketListApi(TenantApi):
         )
 
     class InputSerializer(serializers.Serializer[dict[str, str]]):
-        subject = serializers.CharField(max_length=200)
+        subject = SingleLineField(max_length=200)
         description = serializers.CharField(allow_blank=True, default="", max_length=50_000)
         type = serializers.ChoiceField(choices=TicketType.choices)
         priority = serializers.ChoiceField(choices=Priority.choices)
@@ -134,7 +135,7 @@ class TicketListApi(TenantApi):
 
 class TicketDetailApi(TicketApi):
     class UpdateSerializer(serializers.Serializer[dict[str, str]]):
-        subject = serializers.CharField(max_length=200, required=False)
+        subject = SingleLineField(max_length=200, required=False)
         description = serializers.CharField(allow_blank=True, max_length=50_000, required=False)
         status = serializers.ChoiceField(
             choices=Status.choices,
