@@ -201,6 +201,17 @@ class Membership(TenantOwnedModel):
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
 
+    @property
+    def status_label(self) -> str:
+        """What the members pages say of the person: signed up, or how their invitation e-mail stands."""
+        if self.user.has_usable_password():
+            return "Active"
+        if self.invitation_sent_at is not None:
+            return "Invitation sent"
+        if self.invitation_due_at is not None:
+            return "Invitation on its way"
+        return "Invitation not delivered: remove and invite again"
+
     def clean(self) -> None:
         if self.user_id is not None and self.user.is_walt_staff:
             raise ValidationError({"user": "WALT staff work across every organization and cannot be members of one."})

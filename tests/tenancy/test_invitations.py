@@ -1,6 +1,7 @@
 """Invitation e-mails are owed in PostgreSQL with the membership and sent by a sweep, at least once: a broker that is
 down delays them and never fails the request that invites."""
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -348,3 +349,41 @@ def test_beat_runs_the_invitation_sweep_on_the_mail_queue_and_each_run_expires_b
     assert entry["task"] == send_due_invitations.name
     assert entry["options"]["expires"] <= entry["schedule"].run_every.total_seconds()
     assert route["queue"].name == "notifications"  # beside the outbox: a slow mail server delays no other work
+
+
+# ------------------------------------------------------------------------------------------------ what admins see
+
+
+@pytest.mark.django_db
+def test_the_members_pages_say_how_each_invitation_stands(settings, org_admin, organization):
+    client = Client()
+    client.force_login(org_admin)
+    pages = [
+        reverse("member-list", kwargs={"org_slug": "acme"}),
+        reverse("organization-overview", kwargs={"org_slug": "acme"}),
+    ]
+
+    def status_of(email: str) -> set[str]:
+        found = set()
+        for page in pages:
+            row = re.search(rf"<td>{re.escape(email)}</td>.*?</tr>", client.get(page).content.decode(), re.S)
+            assert row, (page, email)
+            found |= {label for label in STATUS_LABELS if label in row.group()}
+        return found
+
+    owed_one = invite(organization, org_admin, "grace@acme.example")
+    assert status_of("grace@acme.example") == {"Invitation on its way"}
+    assert invitation_send_due() == 1
+    assert status_of("grace@acme.example") == {"Invitation sent"}
+    owed_one.user.set_password("a long and private passphrase")
+    owed_one.user.save()
+    assert status_of("grace@acme.example") == {"Active"}
+
+    invite(organization, org_admin, "linus@acme.example")
+    Membership.objects.filter(user__email="linus@acme.example").update(invitation_attempts=MAX_ATTEMPTS - 1)
+    mail_server_down(settings)
+    assert invitation_send_due() == 0
+    assert status_of("linus@acme.example") == {"Invitation not delivered"}
+
+
+STATUS_LABELS = ("Active", "Invitation sent", "Invitation on its way", "Invitation not delivered")
