@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from core.models import TimestampedModel
@@ -79,6 +79,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A new password, however it was set (a reset link, the admin, `manage.py changepassword`, a shell), ends the
+        # person's API tokens with it: one issued to whoever knew the old password must not outlive it. Django keeps
+        # the new password in `_password` until the save, and clears it when it only re-hashes one at sign-in.
+        new_password = self._password  # type: ignore[attr-defined]  # Django's own attribute, not in the stubs
+        password_set = new_password is not None and not self._state.adding
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if password_set:
+                ApiToken.objects.filter(user=self).delete()
 
     @property
     def is_walt_staff(self) -> bool:

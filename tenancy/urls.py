@@ -3,7 +3,6 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from tenancy import views
-from tenancy.passwords import PasswordResetSetForm
 
 # Django's form views treat PUT as POST, and the reset link answers any method; these pages serve GET and POST only.
 form_methods = require_http_methods(["GET", "HEAD", "POST"])
@@ -20,7 +19,7 @@ urlpatterns = [
     path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        form_methods(auth_views.PasswordResetConfirmView.as_view(form_class=PasswordResetSetForm)),
+        form_methods(auth_views.PasswordResetConfirmView.as_view()),
         name="password_reset_confirm",
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),

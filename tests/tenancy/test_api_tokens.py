@@ -2,10 +2,13 @@
 and by deactivation."""
 
 import hashlib
+from io import StringIO
 
 import pytest
 import yaml
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.tokens import default_token_generator
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -38,9 +41,20 @@ def works(token: str) -> bool:
 
 
 def sign_in(user: User) -> str:
-    response = APIClient().post(TOKEN, {"email": user.email, "password": TEST_PASSWORD}, format="json")
+    return sign_in_with(user, TEST_PASSWORD)
+
+
+def sign_in_with(user: User, password: str) -> str:
+    response = APIClient().post(TOKEN, {"email": user.email, "password": password}, format="json")
     assert response.status_code == 200, response.content
     return str(response.json()["token"])
+
+
+class NewerHasher(PBKDF2PasswordHasher):
+    """A hasher the portal might move to, quick enough for a test."""
+
+    algorithm = "pbkdf2_newer"
+    iterations = 2
 
 
 def signed_in_browser(user: User) -> Client:
@@ -183,6 +197,32 @@ def test_resetting_a_forgotten_password_revokes_every_token(member):
     assert response.status_code == 302
     assert not any(works(token) for token in tokens)
     assert works(others)
+
+
+def test_a_password_set_from_the_command_line_or_a_shell_revokes_every_token(member, monkeypatch):
+    tokens = [sign_in(member), sign_in(member)]
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": NEW_PASSWORD)
+
+    call_command("changepassword", member.email, stdout=StringIO())
+
+    assert not any(works(token) for token in tokens)
+    token = sign_in_with(member, NEW_PASSWORD)
+    member.refresh_from_db()
+    member.set_password("yet-another-long-passphrase-2026")
+    member.save()
+    assert not works(token)
+
+
+def test_a_stronger_hash_of_the_same_password_at_sign_in_revokes_nothing(member, settings):
+    token = sign_in(member)
+    # The password was hashed with the tests' hasher; with a new preferred hasher, signing in re-hashes it.
+    settings.PASSWORD_HASHERS = [f"{__name__}.NewerHasher", *settings.PASSWORD_HASHERS]
+    before = User.objects.get(pk=member.pk).password
+
+    sign_in(member)
+
+    assert User.objects.get(pk=member.pk).password != before  # re-hashed
+    assert works(token)
 
 
 def test_a_refused_reset_revokes_nothing(member):
