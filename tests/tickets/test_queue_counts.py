@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from tickets import queue_counts as counts_module
 from tickets.queue_counts import (
     COUNTS_FRESH_SECONDS,
     COUNTS_STALE_SECONDS,
@@ -99,7 +98,7 @@ def test_a_broker_that_refuses_the_refresh_has_the_request_count(organization, m
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to the broker. Connection refused.")
 
-    monkeypatch.setattr(counts_module.refresh_queue_counts, "apply_async", refuse)
+    monkeypatch.setattr(refresh_queue_counts, "apply_async", refuse)
     counts, queries = _counted(now + timedelta(seconds=COUNTS_FRESH_SECONDS + 1), day_start)
     monkeypatch.undo()
     later, _ = _counted(now + timedelta(seconds=COUNTS_FRESH_SECONDS + 2), day_start)
