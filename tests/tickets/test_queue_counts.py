@@ -18,7 +18,6 @@ from tickets.queue_counts import (
     queue_counts_recent,
     queue_day_start,
 )
-from tickets.services import ticket_open
 from tickets.tasks import refresh_queue_counts
 
 pytestmark = pytest.mark.django_db
@@ -34,31 +33,21 @@ def broker():
     client.close()
 
 
-def _open(organization, member, subject="Checkout fails"):
-    return ticket_open(
-        organization=organization,
-        requester=member,
-        subject=subject,
-        description="",
-        ticket_type="incident",
-        priority="P2",
-        source="portal",
-    )
-
-
 def _counted(now, day_start):
     with CaptureQueriesContext(connection) as queries:
         counts = queue_counts_recent(now=now, day_start=day_start)
     return counts, len(queries)
 
 
-def test_fresh_counts_are_read_and_stale_ones_shown_while_a_worker_counts_again(organization, member, broker):
+def test_fresh_counts_are_read_and_stale_ones_shown_while_a_worker_counts_again(
+    organization, member, open_ticket, broker
+):
     now = timezone.now()
     day_start = queue_day_start(now=now, zone=UTC)
-    _open(organization, member)
+    open_ticket(organization, member)
 
     first, first_queries = _counted(now, day_start)
-    _open(organization, member, "Second")
+    open_ticket(organization, member, subject="Second")
     fresh, fresh_queries = _counted(now + timedelta(seconds=COUNTS_FRESH_SECONDS - 1), day_start)
     stale, stale_queries = _counted(now + timedelta(seconds=COUNTS_FRESH_SECONDS + 1), day_start)
     again, _ = _counted(now + timedelta(seconds=COUNTS_FRESH_SECONDS + 2), day_start)
@@ -75,12 +64,12 @@ def test_fresh_counts_are_read_and_stale_ones_shown_while_a_worker_counts_again(
     assert (refreshed.total, refreshed_queries) == (2, 0)
 
 
-def test_counts_no_worker_refreshed_for_a_minute_are_counted_by_the_request(organization, member, broker):
+def test_counts_no_worker_refreshed_for_a_minute_are_counted_by_the_request(organization, member, open_ticket, broker):
     day_start = queue_day_start(now=timezone.now(), zone=UTC)
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        _open(organization, member)
+        open_ticket(organization, member)
         queue_counts_recent(now=timezone.now(), day_start=day_start)
-        _open(organization, member, "Second")
+        open_ticket(organization, member, subject="Second")
         traveller.shift(timedelta(seconds=COUNTS_STALE_SECONDS + 1))
 
         counts, queries = _counted(timezone.now(), day_start)
@@ -88,12 +77,14 @@ def test_counts_no_worker_refreshed_for_a_minute_are_counted_by_the_request(orga
     assert (counts.total, queries) == (2, 1)
 
 
-def test_a_broker_that_refuses_the_refresh_has_the_request_count(organization, member, broker, monkeypatch):
+def test_a_broker_that_refuses_the_refresh_has_the_request_count(
+    organization, member, open_ticket, broker, monkeypatch
+):
     day_start = queue_day_start(now=timezone.now(), zone=UTC)
     now = timezone.now()
-    _open(organization, member)
+    open_ticket(organization, member)
     queue_counts_recent(now=now, day_start=day_start)
-    _open(organization, member, "Second")
+    open_ticket(organization, member, subject="Second")
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to the broker. Connection refused.")
@@ -108,9 +99,9 @@ def test_a_broker_that_refuses_the_refresh_has_the_request_count(organization, m
     assert broker.llen(settings.CELERY_TASK_DEFAULT_QUEUE) == 0  # counted by the request, nothing asked
 
 
-def test_each_start_of_day_has_its_own_counts(organization, member, broker):
+def test_each_start_of_day_has_its_own_counts(organization, member, open_ticket, broker):
     now = timezone.now()
-    _open(organization, member)
+    open_ticket(organization, member)
     utc_day = queue_day_start(now=now, zone=UTC)
     later_day = utc_day + timedelta(hours=1)
 
