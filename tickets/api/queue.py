@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from core.api import StandardPagination, paginated_response
 from core.exceptions import ApplicationError
+from core.output import OutputSerializer, iso_moment
 from tenancy.api.base import StaffApi
 from tenancy.models import Organization, Package, Region
 from tenancy.selectors import organization_get_for_user
@@ -60,7 +61,7 @@ class QueueClocksOutputSerializer(serializers.Serializer[dict[str, Any]]):
     resolution = QueueClockOutputSerializer()
 
 
-class QueueRowOutputSerializer(serializers.Serializer[Ticket]):
+class QueueRowOutputSerializer(OutputSerializer[Ticket]):
     id = serializers.UUIDField(source="public_id")
     reference = serializers.CharField()
     organization = serializers.SerializerMethodField()
@@ -93,7 +94,7 @@ class QueueRowOutputSerializer(serializers.Serializer[Ticket]):
     @extend_schema_field(QueueClocksOutputSerializer)
     def get_clocks(self, ticket: Ticket) -> dict[str, Any]:
         # Plain values, not a nested serializer per row: a page of 50 rows would build 100 of them.
-        now = timezone.now()
+        now, zone = timezone.now(), timezone.get_current_timezone()
         clocks = {}
         for kind in CLOCKS:
             cell = clock_cell(ticket, kind, now=now)
@@ -103,14 +104,11 @@ class QueueRowOutputSerializer(serializers.Serializer[Ticket]):
             clocks[kind] = {
                 "state": getattr(ticket, f"sla_{kind}_state"),
                 "queue_state": cell.state,
-                "due_at": _MOMENT.to_representation(cell.due_at) if cell.due_at else None,
-                "warn_at": _MOMENT.to_representation(cell.warn_at) if cell.warn_at else None,
+                "due_at": iso_moment(cell.due_at, zone) if cell.due_at else None,
+                "warn_at": iso_moment(cell.warn_at, zone) if cell.warn_at else None,
                 "remaining_seconds": None if remaining is None else int(remaining),
             }
         return clocks
-
-
-_MOMENT = serializers.DateTimeField()
 
 
 class QueuePagination(StandardPagination):

@@ -5,18 +5,19 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.output import OutputSerializer
 from tenancy.models import User
 from tickets.entitlements import GUIDANCE_ONLY_EXPLANATION
 from tickets.models import Attachment, Message, Ticket, TicketEvent, VideoCall
 
 
-class PersonOutputSerializer(serializers.Serializer[User]):
+class PersonOutputSerializer(OutputSerializer[User]):
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="display_name")
     is_walt_staff = serializers.BooleanField()
 
 
-class TicketOutputSerializer(serializers.Serializer[Ticket]):
+class TicketOutputSerializer(OutputSerializer[Ticket]):
     id = serializers.UUIDField(source="public_id")
     reference = serializers.CharField()
     organization = serializers.SlugField(source="organization.slug")
@@ -110,7 +111,7 @@ def attachment_url(attachment: Attachment) -> str:
     )
 
 
-class AttachmentOutputSerializer(serializers.Serializer[Attachment]):
+class AttachmentOutputSerializer(OutputSerializer[Attachment]):
     id = serializers.UUIDField(source="public_id")
     filename = serializers.CharField()
     content_type = serializers.CharField()
@@ -124,7 +125,7 @@ class AttachmentOutputSerializer(serializers.Serializer[Attachment]):
         return attachment_url(attachment)
 
 
-class MessageOutputSerializer(serializers.Serializer[Message]):
+class MessageOutputSerializer(OutputSerializer[Message]):
     id = serializers.UUIDField(source="public_id")
     author = PersonOutputSerializer(allow_null=True)
     body = serializers.CharField(help_text="Markdown.")
@@ -134,7 +135,7 @@ class MessageOutputSerializer(serializers.Serializer[Message]):
     attachments = AttachmentOutputSerializer(many=True)
 
 
-class VideoCallOutputSerializer(serializers.Serializer[VideoCall]):
+class VideoCallOutputSerializer(OutputSerializer[VideoCall]):
     status = serializers.CharField(source="state")
     note = serializers.CharField()
     scheduled_at = serializers.DateTimeField(allow_null=True)
@@ -148,7 +149,7 @@ class VideoCallOutputSerializer(serializers.Serializer[VideoCall]):
         return "Video calls are at WALT Labs' discretion and are not guaranteed; they do not affect the SLA."
 
 
-class TicketEventOutputSerializer(serializers.Serializer[TicketEvent]):
+class TicketEventOutputSerializer(OutputSerializer[TicketEvent]):
     kind = serializers.CharField()
     actor = PersonOutputSerializer(allow_null=True)
     detail = serializers.JSONField()
