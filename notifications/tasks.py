@@ -11,3 +11,13 @@ def deliver_due() -> None:
     # draining now instead of one batch per beat tick. Failures end the chain, so a mail outage cannot spin it.
     if outbox_deliver_due(limit=DELIVER_BATCH) >= DELIVER_BATCH:
         deliver_due.delay()
+
+
+@shared_task(name="notifications.prune_sent")
+def prune_sent() -> None:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from notifications.services import outbox_prune_sent
+
+    outbox_prune_sent(now=timezone.now(), retention=settings.NOTIFICATIONS_SENT_RETENTION)

@@ -221,6 +221,8 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WALT Labs Support <support@walt-labs.example>")
 # An outbox message that failed this many times is dead: shown to admins in the Django admin, retried only by hand.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+# Sent outbox messages are deleted this long after they were sent (pending and dead ones are kept).
+NOTIFICATIONS_SENT_RETENTION = timedelta(days=env.int("NOTIFICATIONS_SENT_RETENTION_DAYS", default=90))
 
 # ---------------------------------------------------------------- API
 REST_FRAMEWORK = {
@@ -324,6 +326,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.deliver_due",
         "schedule": schedule(timedelta(seconds=10)),
         "options": {"expires": 10},
+    },
+    # Deletes sent outbox messages past their retention, a few thousand per transaction; hourly keeps each run short.
+    "notifications-prune-sent": {
+        "task": "notifications.prune_sent",
+        "schedule": schedule(timedelta(hours=1)),
+        "options": {"expires": 3600},
     },
     # Sends the invitation e-mails owed in the database, also those whose wake-up was lost with the broker: an invitee
     # waits half a minute at most once Redis is back.
