@@ -12,6 +12,7 @@ count what was really sent across processes (Django's locmem backend lives in on
 
 import contextlib
 import hashlib
+import http.client
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -306,11 +308,16 @@ class Web(Process):
         return f"http://127.0.0.1:{self.port}"
 
     def answers(self) -> bool:
+        """A worker answered a request. The master accepts connections before its workers have loaded the portal, so a
+        request timed from then would count the worker's start-up as its own time."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
+            conn.request("GET", "/accounts/login/")
+            return conn.getresponse().status == HTTPStatus.OK
+        except (OSError, http.client.HTTPException):
             return False
+        finally:
+            conn.close()
 
 
 def count_in_logs(logs: Iterable[Process], needle: str) -> int:
