@@ -2,10 +2,13 @@
 nodes, which cost most of the page's time, and even `format_html` spends more on its per-value machinery than on
 the row. Every value goes through `_text` (the standard library's escaping of & < > " ', as Django's templates
 escape them), so the row is safe by construction. The markup is what static/js/queue.js reads: the row's
-`data-ticket`, a clock's `data-due` and `data-warn`, the classes."""
+`data-ticket`, a clock's `data-due` and `data-warn`, the classes. What a page's rows share (the links' shape, the
+page's filters) is worked out once per page by `QueueRowWriter`."""
 
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from html import escape
+from urllib.parse import urlencode
 
 from django.http import QueryDict
 from django.utils import timezone
@@ -14,18 +17,44 @@ from django.utils.text import capfirst
 
 from tenancy.models import User
 from tenancy.timezones import format_in_timezone
-from tickets.models import Source, Ticket
-from tickets.notices import ticket_link
+from tickets.models import Priority, Source, Status, Ticket, TicketType
+from tickets.notices import ticket_link_writer
 from tickets.queue import ClockCell, clock_cells, duration_text, epoch_ms
+
+# Labels looked up once: a model's get_<field>_display builds its choices' dict again on every call.
+_TYPE_LABELS = dict(TicketType.choices)
+_PRIORITY_LABELS = dict(Priority.choices)
+_STATUS_LABELS = dict(Status.choices)
 
 
 def _text(value: object) -> str:
     return escape(str(value))
 
 
-def queue_row_html(ticket: Ticket, *, viewer: User, filters: QueryDict, now: datetime, zone: tzinfo) -> SafeString:
-    """One open ticket's row; `filters` are the page's, which the organization's link narrows to it."""
-    link = _text(ticket_link(ticket))
+class QueueRowWriter:
+    """Writes the rows of one page of the queue for one engineer."""
+
+    def __init__(self, *, viewer: User, filters: QueryDict, now: datetime, zone: tzinfo) -> None:
+        self.viewer, self.now, self.zone = viewer, now, zone
+        self._ticket_link = ticket_link_writer()
+        self._only_organization = _only_organization_writer(filters)
+
+    def row(self, ticket: Ticket) -> SafeString:
+        return queue_row_html(
+            ticket,
+            viewer=self.viewer,
+            link=self._ticket_link(ticket.organization.slug, ticket.public_id),
+            only_organization=self._only_organization(ticket.organization.slug),
+            now=self.now,
+            zone=self.zone,
+        )
+
+
+def queue_row_html(
+    ticket: Ticket, *, viewer: User, link: str, only_organization: str, now: datetime, zone: tzinfo
+) -> SafeString:
+    """One open ticket's row: `link` opens it, `only_organization` is the page narrowed to its organization."""
+    link = _text(link)
     organization = _text(ticket.organization.name)
     cells = clock_cells(ticket, now=now)
     breached = " row-breached" if any(cell.state == "breached" for cell in cells) else ""
@@ -34,14 +63,15 @@ def queue_row_html(ticket: Ticket, *, viewer: User, filters: QueryDict, now: dat
     row = (
         f'<tr class="queue-row{breached}" data-ticket="{ticket.public_id}">'
         f'<td class="nowrap"><a class="queue-open" href="{link}">{_text(ticket.reference)}</a></td>'
-        f'<td><a href="{_text(_only_organization(filters, ticket.organization.slug))}" title="Only {organization}">'
+        f'<td><a href="{_text(only_organization)}" title="Only {organization}">'
         f'{organization}</a> <span class="org-facts">{_package_badge(getattr(ticket, "package", None))} '
         f'<span class="badge">{_text(ticket.organization.region)}</span></span></td>'
         f'<td class="queue-subject"><a class="queue-open" href="{link}">{_text(ticket.subject)}</a>{alert}</td>'
-        f"<td>{_text(ticket.get_type_display())}</td>"
+        f"<td>{_text(_TYPE_LABELS.get(ticket.type, ticket.type))}</td>"
         f'<td><span class="badge badge-{_text(ticket.priority.lower())}" '
-        f'title="{_text(ticket.get_priority_display())}">{_text(ticket.priority)}</span></td>'
-        f'<td><span class="badge status-{_text(ticket.status)}">{_text(ticket.get_status_display())}</span></td>'
+        f'title="{_text(_PRIORITY_LABELS.get(ticket.priority, ticket.priority))}">{_text(ticket.priority)}</span></td>'
+        f'<td><span class="badge status-{_text(ticket.status)}">'
+        f"{_text(_STATUS_LABELS.get(ticket.status, ticket.status))}</span></td>"
         f"<td>{_assignee(ticket, viewer=viewer)}</td>"
         f'<td class="nowrap"><time datetime="{timezone.localtime(received).isoformat()}" '
         f'title="Received {_text(format_in_timezone(received, zone))}" data-since="{epoch_ms(received)}">'
@@ -51,12 +81,22 @@ def queue_row_html(ticket: Ticket, *, viewer: User, filters: QueryDict, now: dat
     return mark_safe(row)  # noqa: S308 (every value above went through _text or is a number)
 
 
-def _only_organization(filters: QueryDict, slug: str) -> str:
-    narrowed = filters.copy()
-    for name in ("page", "since"):
-        narrowed.pop(name, None)
-    narrowed["organization"] = slug
-    return f"?{narrowed.urlencode()}"
+def _only_organization_writer(filters: QueryDict) -> Callable[[str], str]:
+    """The page's query string narrowed to one organization (in place of the page's own, if any), without its page
+    and its change marker; what comes before and after the organization is encoded once."""
+    names = [name for name in filters if name not in ("page", "since")]
+    if "organization" not in names:
+        names.append("organization")
+    at = names.index("organization")
+    before, after = (
+        urlencode([(name, value) for name in part for value in filters.getlist(name)])
+        for part in (names[:at], names[at + 1 :])
+    )
+
+    def write(slug: str) -> str:
+        return "?" + "&".join(part for part in (before, urlencode({"organization": slug}), after) if part)
+
+    return write
 
 
 def _package_badge(package: str | None) -> str:

@@ -19,7 +19,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -54,7 +53,7 @@ from tickets.forms import (
     VideoCallRequestForm,
 )
 from tickets.models import Attachment, Message, Status, Ticket, TicketType, VideoCall
-from tickets.notices import ticket_link
+from tickets.notices import ticket_link, ticket_link_writer
 
 PAGE_SIZE = 25
 
@@ -103,10 +102,10 @@ class ListRow:
     received_iso: str  # for the <time> element, as Django's `date:'c'` writes it
 
 
-def _list_row(ticket: Ticket, *, organization_slug: str, zone: tzinfo) -> ListRow:
+def _list_row(ticket: Ticket, *, link: str, zone: tzinfo) -> ListRow:
     return ListRow(
         ticket=ticket,
-        url=reverse("ticket-detail", kwargs={"org_slug": organization_slug, "ticket_id": ticket.public_id}),
+        url=link,
         received=format_in_timezone(ticket.received_at, zone),
         received_iso=timezone.localtime(ticket.received_at).isoformat(),
     )
@@ -126,13 +125,13 @@ def ticket_list_page(request: TenantRequest) -> HttpResponse:
         text=(chosen.get("q") or "").strip() or None,
     )
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
-    zone = _zone(request)
+    zone, link, slug = _zone(request), ticket_link_writer(), request.organization.slug
     context = {
         "organization": request.organization,
         "filters": filters,
         "filtered": any(chosen.values()),
         "page": page,
-        "rows": [_list_row(ticket, organization_slug=request.organization.slug, zone=zone) for ticket in page],
+        "rows": [_list_row(ticket, link=link(slug, ticket.public_id), zone=zone) for ticket in page],
         "may_file": not request.user.is_walt_staff,
     }
     return render(request, "tickets/ticket_list.html", context, status=200 if valid else 400)
