@@ -176,10 +176,9 @@ def _back(request: TenantRequest) -> str:
 
 
 @tenant_view
+@staff_view  # customers read exclusions in their report; deciding them is not theirs: the page does not exist for them
 @require_http_methods(["GET", "HEAD", "POST"])
 def breach_exclusion_page(request: TenantRequest, ticket_id: UUID, clock: str, epoch: int) -> HttpResponse:
-    if not request.user.is_walt_staff:
-        raise Http404  # customers read exclusions in their report; deciding them is not theirs
     organization = request.organization
     try:
         record = breach_get(organization=organization, ticket_id=ticket_id, clock_kind=clock, epoch=epoch)

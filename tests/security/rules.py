@@ -376,13 +376,10 @@ RULES: tuple[Rule, ...] = (
     page(REPORT)(get=MEMBERS),
     page(f"{REPORT}report.csv")(get=MEMBERS),
     page(f"{REPORT}breaches.csv")(get=MEMBERS),
-    # Staff decide exclusions; to customers the page does not exist, though it names its methods before it says so.
-    page(
-        f"{REPORT}{BREACH}",
-        values=_late_breach,
-        outsiders=OTHER_TENANT | CUSTOMERS_A,
-        answers={(method, role): 405 for method in ("PUT", "PATCH", "DELETE") for role in CUSTOMERS_A},
-    )(get=STAFF, post=(STAFF, _exclude_form)),
+    # Staff decide exclusions; to customers the page does not exist, whatever the method.
+    page(f"{REPORT}{BREACH}", values=_late_breach, outsiders=OTHER_TENANT | CUSTOMERS_A)(
+        get=STAFF, post=(STAFF, _exclude_form)
+    ),
     staff_page("staff/reports/sla/")(get=STAFF),
     # ------------------------------------------------------------------ notifications (pages): the caller's own
     page("notifications/")(get=SIGNED_IN),
