@@ -51,12 +51,13 @@ class UserAdmin(DjangoUserAdmin[User]):  # type: ignore[type-var]  # same admin 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
-    """Support admins see who holds tokens and revoke them (delete); tokens are issued only through the API."""
+    """Support admins see who holds tokens, and when each was last used, and revoke them (delete); tokens are issued
+    only through the API."""
 
-    list_display = ("user", "token_hint", "created_at")
+    list_display = ("user", "token_hint", "created_at", "last_used_at")
     search_fields = ("user__email",)
     list_select_related = ("user",)
-    fields = ("user", "token_hint", "created_at")
+    fields = ("user", "token_hint", "created_at", "last_used_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

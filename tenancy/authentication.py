@@ -2,12 +2,14 @@
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from tenancy.models import ApiToken, User
 from tenancy.selectors import api_token_get
+from tenancy.services import api_token_used
 
 if TYPE_CHECKING:  # the schema generator imports DRF's views, which import this module through the settings
     from drf_spectacular.openapi import AutoSchema
@@ -16,7 +18,8 @@ if TYPE_CHECKING:  # the schema generator imports DRF's views, which import this
 class ApiTokenAuthentication(TokenAuthentication):
     """DRF's header parsing and `WWW-Authenticate: Token` challenge, over tokens stored as hashes.
 
-    One query per request, as with DRF's own tokens: the hash's unique index, joined to the user.
+    One query per request, as with DRF's own tokens: the hash's unique index, joined to the user; and, once an hour
+    per token, one update of its last use.
     """
 
     def authenticate_credentials(self, key: str) -> tuple[User, ApiToken]:
@@ -26,6 +29,7 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise AuthenticationFailed("Invalid token.") from None
         if not token.user.is_active:
             raise AuthenticationFailed("Invalid token.")  # as for a token that never existed: nothing to learn
+        api_token_used(token=token, now=timezone.now())
         return token.user, token
 
 

@@ -315,6 +315,9 @@ class ApiToken(models.Model):
     token_hash = models.CharField(max_length=TOKEN_HASH_LENGTH, unique=True)
     token_hint = models.CharField(max_length=4, help_text="The token's last characters, to tell tokens apart.")
     created_at = models.DateTimeField(auto_now_add=True, editable=False)
+    last_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the token last signed a request in, to the hour; empty: never."
+    )
 
     class Meta:
         verbose_name = "API token"

@@ -1,8 +1,8 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -17,6 +17,8 @@ from tenancy.tasks import send_due_invitations as send_due_invitations_task
 
 # Enough for every integration a person runs; signing in once more revokes the oldest.
 API_TOKENS_PER_USER = 20
+# A token's last use is kept to this precision (see api_token_used).
+TOKEN_USE_PRECISION = timedelta(hours=1)
 
 
 @transaction.atomic
@@ -200,6 +202,17 @@ def api_token_issue(*, user: User) -> str:
     newest = ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")[:API_TOKENS_PER_USER]
     ApiToken.objects.filter(user=user).exclude(pk__in=newest.values("pk")).delete()
     return token
+
+
+def api_token_used(*, token: ApiToken, now: datetime) -> None:
+    """Record that `token` signed a request in, at most once per TOKEN_USE_PRECISION: a write on every request would
+    cost more than a finer time is worth. Conditional, so requests at the same moment write once."""
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_USE_PRECISION:
+        return
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOKEN_USE_PRECISION)
+    ).update(last_used_at=now)
+    token.last_used_at = now
 
 
 def api_token_revoke(*, token: ApiToken) -> None:

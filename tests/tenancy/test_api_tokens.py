@@ -2,6 +2,7 @@
 and by deactivation."""
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -16,6 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
+from core.tokens import token_hash
 from tenancy.models import ApiToken, User
 from tenancy.services import API_TOKENS_PER_USER, api_token_issue
 from tests.factories import TEST_PASSWORD, StaffFactory
@@ -26,6 +28,7 @@ TOKEN = "/api/v1/auth/token/"
 MEMBERS = "/api/v1/orgs/acme/members/"
 NOTIFICATIONS = "/api/v1/notifications/"
 NEW_PASSWORD = "a-new-and-long-passphrase-2026"
+NOON = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 def with_token(token: str) -> APIClient:
@@ -111,6 +114,7 @@ def test_the_token_of_a_deactivated_account_answers_like_an_unknown_one(member):
 
 def test_a_token_authenticates_in_one_query(member, api_client):
     token = sign_in(member)
+    assert works(token)  # its use this hour is recorded: the next requests only read
 
     with CaptureQueriesContext(connection) as forced:
         assert api_client(member).get(NOTIFICATIONS).status_code == 200
@@ -121,6 +125,31 @@ def test_a_token_authenticates_in_one_query(member, api_client):
     lookup = by_token.captured_queries[0]["sql"]
     assert "tenancy_apitoken" in lookup
     assert "tenancy_user" in lookup  # the user comes in the same query
+
+
+def test_a_tokens_last_use_is_recorded_to_the_hour(member, time_machine):
+    time_machine.move_to(NOON, tick=False)
+    token, other = sign_in(member), sign_in(member)
+    stored = ApiToken.objects.get(token_hash=token_hash(token))
+    assert stored.last_used_at is None
+
+    assert works(token)
+    stored.refresh_from_db()
+    assert stored.last_used_at == NOON
+
+    time_machine.move_to(NOON + timedelta(minutes=59), tick=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert works(token)
+    assert not [query for query in queries.captured_queries if query["sql"].startswith("UPDATE")]
+    stored.refresh_from_db()
+    assert stored.last_used_at == NOON
+
+    time_machine.move_to(NOON + timedelta(hours=1), tick=False)
+    assert works(token)
+    stored.refresh_from_db()
+    assert stored.last_used_at == NOON + timedelta(hours=1)
+    assert ApiToken.objects.exclude(pk=stored.pk).get().last_used_at is None  # the other token was not used
+    assert other != token
 
 
 def test_a_token_of_another_organization_reaches_nothing_there(member, other_member):
