@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -26,3 +27,15 @@ def notify(db) -> Callable[..., Notification]:
         return Notification.objects.get(source__idempotency_key=f"{event_key}:in_app:{user.pk}")
 
     return make
+
+
+def outbox_email(recipient: User, key: str, **fields: Any) -> OutboxMessage:
+    """An e-mail notice written straight into the outbox, in the state `fields` give it."""
+    return OutboxMessage.objects.create(
+        idempotency_key=key,
+        channel=OutboxMessage.Channel.EMAIL,
+        recipient=recipient,
+        subject="ACME-42: new reply",
+        body="Eve replied.",
+        **fields,
+    )

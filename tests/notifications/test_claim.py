@@ -6,20 +6,13 @@ from django.db import connections
 from notifications.models import OutboxMessage
 from notifications.services import CLAIM_LEASE, outbox_claim
 from tests.factories import UserFactory
+from tests.notifications.conftest import outbox_email
 
 NOON = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def _message(recipient, key, *, due_at=NOON, **fields):
-    return OutboxMessage.objects.create(
-        idempotency_key=key,
-        channel=OutboxMessage.Channel.EMAIL,
-        recipient=recipient,
-        subject="ACME-42: new reply",
-        body="Eve replied.",
-        next_attempt_at=due_at,
-        **fields,
-    )
+    return outbox_email(recipient, key, next_attempt_at=due_at, **fields)
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ from notifications.models import OutboxMessage
 from notifications.services import outbox_prune_sent
 from notifications.tasks import prune_sent
 from tests.factories import UserFactory
+from tests.notifications.conftest import outbox_email
 
 NOON = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 RETENTION = timedelta(days=90)
@@ -14,15 +15,7 @@ RETENTION = timedelta(days=90)
 
 def _message(recipient, key, *, status=OutboxMessage.Status.SENT, sent_days_ago=None):
     sent_at = NOON - timedelta(days=sent_days_ago) if sent_days_ago is not None else None
-    return OutboxMessage.objects.create(
-        idempotency_key=key,
-        channel=OutboxMessage.Channel.EMAIL,
-        recipient=recipient,
-        subject="ACME-42: new reply",
-        body="Eve replied.",
-        status=status,
-        sent_at=sent_at,
-    )
+    return outbox_email(recipient, key, status=status, sent_at=sent_at)
 
 
 @pytest.mark.django_db
