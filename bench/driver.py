@@ -1,16 +1,18 @@
 """The load driver: `python -m bench.driver < spec.json`, a process of its own that never imports Django.
 
 The spec names the server, the clients, the seconds to run and a pool of prepared requests (method, path, headers,
-body, and a label); each client is a thread that picks requests from the pool at random and issues them back to back
-(or `think_seconds` apart) for warmup + duration seconds, over its own keep-alive `http.client.HTTPConnection`
-(gunicorn's sync workers close the connection after every response, and the client then opens a new one: both are
-counted). Only requests started after the warm-up are counted, and only answers with an expected status count as
-served. A request whose body is given as a size (`body_bytes`) is streamed over a plain socket and stops sending as
-soon as the server answers, as a careful HTTP client does when a server refuses a body early. The result is one JSON
-object on standard output.
+body, and a label). Each client is a thread that goes round its own shuffle of the pool, from a random place in it,
+so the mix follows the pool exactly and any len(pool) requests in a row issue each one once (a random pick per
+request leaves some out of a short run). It issues them back to back (or `think_seconds` apart) for warmup + duration
+seconds, over its own keep-alive `http.client.HTTPConnection` (gunicorn's sync workers close the connection after
+every response, and the client then opens a new one: both are counted). Only requests started after the warm-up are
+counted, and only answers with an expected status count as served. A request whose body is given as a size
+(`body_bytes`) is streamed over a plain socket and stops sending as soon as the server answers, as a careful HTTP
+client does when a server refuses a body early. The result is one JSON object on standard output.
 """
 
 import http.client
+import itertools
 import json
 import random
 import select
@@ -129,6 +131,9 @@ def _issue(
 def _client(spec: dict[str, Any], index: int, start: list[float], gate: threading.Barrier, out: Client) -> None:
     rng = random.Random(spec.get("seed", 0) * 1000 + index)  # noqa: S311 (request mix, not secrets)
     pool = _prepared(spec)
+    rounds = itertools.cycle(rng.sample(pool, len(pool)))
+    for _ in range(rng.randrange(len(pool))):  # clients start at different places in their rounds
+        next(rounds)
     expected = set(spec.get("expect") or range(200, 300))
     timeout = float(spec.get("timeout", DEFAULT_TIMEOUT))
     think = float(spec.get("think_seconds", 0))  # a pause after each request: a paced client, not a flood
@@ -137,7 +142,7 @@ def _client(spec: dict[str, Any], index: int, start: list[float], gate: threadin
     measure_from = start[0] + spec["warmup"]
     deadline = measure_from + spec["duration"]
     while (now := time.perf_counter()) < deadline:
-        request = rng.choice(pool)
+        request = next(rounds)
         if connection is None:
             connection = http.client.HTTPConnection(spec["host"], spec["port"], timeout=timeout)
             out.connections += 1

@@ -1,6 +1,6 @@
 """The soak's mixed workload as one request pool for `bench.driver`: each request carries its kind as its label.
 
-A kind's weight is how many entries it has in every round of the pool, so the driver's random picks follow the mix:
+A kind's weight is how many entries it has in every round of the pool, so the driver's shuffled rounds follow the mix:
 customers reading far more than they write, engineers polling the queue and replying, alerts arriving steadily. Who
 acts and on what is gathered from the database by `bench.soak_run`; every kind answers 2xx when all is well.
 """
