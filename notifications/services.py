@@ -315,17 +315,20 @@ def outbox_retry(*, message: OutboxMessage) -> bool:
 
 
 def outbox_prune_sent(*, now: datetime, retention: timedelta, batch: int = PRUNE_BATCH) -> int:
-    """Delete messages sent more than `retention` ago, `batch` rows per transaction; how many were deleted.
+    """Delete e-mail messages sent more than `retention` ago, `batch` rows per transaction; how many were deleted.
 
-    A sent row only proves the notice went out (and what it said); its key stops guarding against a second copy once
-    the change it announced is long committed, since events are enqueued in that change's transaction. Pending and
+    A sent e-mail's row only proves it went out (and what it said); its key stops guarding against a second copy once
+    the change it announced is long committed, since events are enqueued in that change's transaction. In-app messages
+    stay: each is the source of a notice in its recipient's list, which deleting it would take along. Pending and
     dead messages are never pruned. No index on `sent_at`: an hourly scan of the table costs less than one more index
     for every delivery to update.
     """
     deleted = 0
     while True:
         with transaction.atomic():
-            old = OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT, sent_at__lt=now - retention)
+            old = OutboxMessage.objects.filter(
+                channel=OutboxMessage.Channel.EMAIL, status=OutboxMessage.Status.SENT, sent_at__lt=now - retention
+            )
             ids = list(old.values_list("pk", flat=True)[:batch])
             deleted += OutboxMessage.objects.filter(pk__in=ids).delete()[0]
         if len(ids) < batch:

@@ -221,7 +221,7 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="WALT Labs Support <support@walt-labs.example>")
 # An outbox message that failed this many times is dead: shown to admins in the Django admin, retried only by hand.
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
-# Sent outbox messages are deleted this long after they were sent (pending and dead ones are kept).
+# Sent e-mails leave the outbox this long after they were sent (pending and dead ones, and in-app notices, stay).
 NOTIFICATIONS_SENT_RETENTION = timedelta(days=env.int("NOTIFICATIONS_SENT_RETENTION_DAYS", default=90))
 
 # ---------------------------------------------------------------- API

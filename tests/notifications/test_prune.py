@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings
 
-from notifications.models import OutboxMessage
+from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_prune_sent
 from notifications.tasks import prune_sent
 from tests.factories import UserFactory
@@ -34,6 +34,17 @@ def test_only_messages_sent_before_the_retention_are_deleted():
 
     assert set(OutboxMessage.objects.values_list("pk", flat=True)) == kept
     assert outbox_prune_sent(now=NOON, retention=RETENTION) == 0
+
+
+@pytest.mark.django_db
+def test_in_app_notices_stay_in_their_recipients_list(notify):
+    recipient = UserFactory.create()
+    notice = notify(recipient)
+    OutboxMessage.objects.filter(pk=notice.source_id).update(sent_at=NOON - timedelta(days=400))
+
+    assert outbox_prune_sent(now=NOON, retention=RETENTION) == 0
+
+    assert Notification.objects.filter(pk=notice.pk, source_id=notice.source_id).exists()
 
 
 @pytest.mark.django_db
