@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -20,6 +19,7 @@ from tenancy.selectors import organization_list_for_user
 from tenancy.timezones import viewer_timezone
 from tenancy.web import TenantRequest, staff_view
 from tickets import services
+from tickets.filter_fields import FilterFieldsMemo
 from tickets.forms import QueueFilterForm, TakeNextForm
 from tickets.models import Ticket
 from tickets.notices import ticket_link
@@ -36,6 +36,7 @@ from tickets.queue_rows import QueueRowWriter
 
 PAGE_SIZE = 50
 POLL_SECONDS = 5  # new tickets and changes show within this plus one request; the issue asks for 10 s at most
+_FILTER_FIELDS = FilterFieldsMemo()
 
 
 def _fetched(request: TenantRequest) -> bool:
@@ -75,7 +76,7 @@ def _queue_context(request: TenantRequest, filters: QueueFilters, *, version: st
 def _render_queue(
     request: TenantRequest, form: QueueFilterForm, *, status: int = 200, problem: dict[str, Any] | None = None
 ) -> HttpResponse:
-    context: dict[str, Any] = {"filter_fields": _filter_fields_html(form), "problem": problem}
+    context: dict[str, Any] = {"filter_fields": _FILTER_FIELDS.html(form), "problem": problem}
     if form.is_valid():
         context |= _queue_context(request, form.queue_filters(), version=queue_version())
         context["poll_seconds"] = POLL_SECONDS
@@ -84,24 +85,6 @@ def _render_queue(
         status = 400
         context["problem"] = {"title": "These filters are not valid", "errors": _form_errors(form), "anchor": ""}
     return render(request, "tickets/queue.html", context, status=status)
-
-
-def _filter_fields_html(form: QueueFilterForm) -> str:
-    """The filter fields, as the form renders them. A valid form renders alike whenever its values are alike, and
-    Django's widget templates cost a seventh of the whole page: each process keeps the last views it rendered."""
-    if not form.is_valid():
-        return render_to_string("tickets/_queue_filters.html", {"filters": form})
-    values = tuple(str(form.data.get(name, "")) for name in form.fields)
-    html = _RENDERED_FILTERS.get(values)
-    if html is None:
-        if len(_RENDERED_FILTERS) >= RENDERED_FILTERS_KEPT:
-            del _RENDERED_FILTERS[next(iter(_RENDERED_FILTERS))]  # the oldest
-        html = _RENDERED_FILTERS[values] = render_to_string("tickets/_queue_filters.html", {"filters": form})
-    return html
-
-
-RENDERED_FILTERS_KEPT = 256
-_RENDERED_FILTERS: dict[tuple[str, ...], str] = {}
 
 
 def _form_errors(form: forms.Form) -> list[str]:

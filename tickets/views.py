@@ -40,6 +40,7 @@ from tickets.entitlements import (
     may_record_changes,
     ticket_types_for,
 )
+from tickets.filter_fields import FilterFieldsMemo
 from tickets.forms import (
     AssignForm,
     ChangeRecordForm,
@@ -57,6 +58,7 @@ from tickets.models import Attachment, Message, Status, Ticket, TicketType, Vide
 from tickets.notices import ticket_link, ticket_link_writer
 
 PAGE_SIZE = 25
+_FILTER_FIELDS = FilterFieldsMemo()
 
 
 def _wants_panel(request: TenantRequest) -> bool:
@@ -108,7 +110,7 @@ def ticket_list_page(request: TenantRequest) -> HttpResponse:
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "organization": request.organization,
-        "filters": filters,
+        "filter_fields": _FILTER_FIELDS.html(filters),
         "filtered": any(chosen.values()),
         "page": page,
         "rows": ticket_list_rows_html(
