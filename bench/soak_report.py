@@ -151,6 +151,11 @@ def _health(results: dict[str, Any]) -> dict[str, Any]:
         "samples": len(checks),
         "healthy": sum(check.get("status") == 200 for check in checks),  # noqa: PLR2004
         "max_sweeper_lag_s": max(lags, default=None),
+        "unhealthy": [
+            f"{check.get('status')} at {sample['at_s']} s ({', '.join(check.get('failing') or ['?'])})"
+            for sample, check in zip(results["samples"], checks, strict=True)
+            if check.get("status") != 200  # noqa: PLR2004
+        ],
     }
 
 
@@ -172,8 +177,9 @@ def _facts(results: dict[str, Any]) -> list[str]:
         f"median {_ms(lateness.get('median_ms'))}, max {_ms(lateness.get('max_ms'))}; notices {afterwards['outbox']}; "
         f"alert events {afterwards['alert_events']}; everything delivered {results['drained_in_seconds']} s after "
         f"the load.",
-        f"/healthz: {health['healthy']} of {health['samples']} samples 200, sweeper lag at most "
-        f"{health['max_sweeper_lag_s']} s.",
+        f"/healthz: {health['healthy']} of {health['samples']} samples 200"
+        + (f" (the others: {'; '.join(health['unhealthy'])})" if health["unhealthy"] else "")
+        + f", sweeper lag at most {health['max_sweeper_lag_s']} s.",
         f"CPU, cores busy on average after the warm-up (of {results['machine'].get('cpu_count')}): "
         + (", ".join(f"{kind} {cores}" for kind, cores in _cpu(results).items()) or "not sampled")
         + ".",

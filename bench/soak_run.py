@@ -280,6 +280,9 @@ def _health_figures(health: Any) -> dict[str, Any]:
         return {}
     sweeper, outbox = health.get("sla_sweeper", {}), health.get("outbox", {})
     return {
+        "failing": sorted(
+            name for name, check in health.items() if isinstance(check, dict) and check.get("ok") is False
+        ),
         "sweeper_lag_s": sweeper.get("lag_seconds"),
         "sweeper_heartbeat_age_s": sweeper.get("heartbeat_age_seconds"),
         "outbox": {key: value for key, value in outbox.items() if key != "ok"},

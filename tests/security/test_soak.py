@@ -64,6 +64,8 @@ def test_a_short_soak_runs_reports_and_has_no_error(soak_database_url, private_r
     assert results["afterwards"]["tickets_opened"].get("monitoring", 0) > 0, "alerts became tickets"
     assert results["afterwards"]["outbox"].get("sent", 0) > 0, "notices were delivered"
     assert len(results["samples"]) >= 5
+    for health in (sample["healthz"] for sample in results["samples"]):  # an unhealthy answer says what failed
+        assert (health["failing"] == []) if health["status"] == 200 else health["failing"], health
     measured = verdict["memory_growth"]
     assert any(label.startswith("gunicorn worker") for label in measured)
     assert {"celery worker", "celery beat", "load driver"} <= set(measured)
