@@ -15,24 +15,25 @@ TEMPLATE = "tickets/_filter_fields.html"
 
 
 class FilterFieldsMemo:
-    """The filter fields of one form class, rendered at most once per distinct set of values among the last `kept`."""
+    """Filter fields rendered at most once per form class and distinct set of values, among the last `kept`."""
 
     def __init__(self, *, kept: int = 256) -> None:
         self.kept = kept
-        self._rendered: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        self._rendered: OrderedDict[tuple[object, ...], str] = OrderedDict()
         self._lock = threading.Lock()  # the development server answers from several threads
 
     def html(self, form: forms.Form) -> str:
         if not form.is_valid():
             return render_to_string(TEMPLATE, {"filters": form})
-        # A widget reads the last value of a repeated name, as QueryDict.get does; absent and empty render alike.
-        values = tuple(str(form.data.get(name, "")) for name in form.fields)
+        # Everything the HTML depends on. A widget reads the last value of a repeated name, as QueryDict.get does;
+        # absent and empty render alike.
+        key = (type(form), form.auto_id, form.prefix, *(str(form.data.get(name, "")) for name in form.fields))
         with self._lock:
-            html = self._rendered.get(values)
+            html = self._rendered.get(key)
         if html is None:
             html = render_to_string(TEMPLATE, {"filters": form})
             with self._lock:
-                self._rendered[values] = html
+                self._rendered[key] = html
                 while len(self._rendered) > self.kept:
                     self._rendered.popitem(last=False)  # the oldest
         return html

@@ -3,8 +3,9 @@
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
+from tenancy.models import Organization
 from tickets.filter_fields import TEMPLATE, FilterFieldsMemo
-from tickets.forms import TicketFilterForm
+from tickets.forms import QueueFilterForm, TicketFilterForm
 
 
 def form(query: str) -> TicketFilterForm:
@@ -41,3 +42,12 @@ def test_only_the_latest_sets_of_values_are_kept():
     memo.html(form("q=three"))
     assert memo.html(form("q=one")) is not first  # the oldest went, and was rendered again
     assert memo.html(form("q=one")) == first
+
+
+def test_forms_of_another_class_or_with_other_ids_keep_their_own_fields():
+    memo = FilterFieldsMemo()
+    tickets = memo.html(form("status=open"))
+    prefixed = TicketFilterForm(QueryDict("status=open"), auto_id="filter_%s")
+    queue = QueueFilterForm(QueryDict("status=open"), organizations=Organization.objects.none())
+    for other in (prefixed, queue):
+        assert memo.html(other) == render_to_string(TEMPLATE, {"filters": other}) != tickets
