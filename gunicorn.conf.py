@@ -1,16 +1,20 @@
 """gunicorn's settings for the portal, read by every `gunicorn` started from the repository root (make run, the
 container image, the benchmark). Command-line options still override them.
 
-Threaded workers: a request spends much of its time waiting on PostgreSQL, and a worker's other threads use the CPU
-meanwhile, so two workers keep two cores busy. Each thread holds its own database connection: plan PostgreSQL's
-`max_connections` for workers × threads per replica (docs/deployment.md).
+Processes rather than threads: a request spends most of its time in Python (the queue page about 90 %, PostgreSQL
+the rest), and the threads of one process take turns on the interpreter's lock, so a request that shares its process
+with another waits for it. In the soak, 4 workers of 2 threads served every kind of request faster than 2 workers of
+4 threads, on the same 2 cores and at the same load (the queue page's p95 25.3 ms instead of 29.0–33.0 ms;
+docs/performance.md). The second thread serves while the first is held by a slow client (an upload read, a download
+written). Each thread holds its own database connection: plan PostgreSQL's `max_connections` for workers × threads
+per replica (docs/deployment.md).
 """
 
 import os
 
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "4"))
+threads = int(os.environ.get("WEB_THREADS", "2"))
 keepalive = 5  # seconds an idle client connection stays open (a load balancer's idle timeout should be longer)
 timeout = 30
 

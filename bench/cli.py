@@ -9,7 +9,15 @@ from pathlib import Path
 
 import django
 
-from bench.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, ROOT, SCALES, Options, portal_environment
+from bench.config import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    GUNICORN_WORKERS,
+    ROOT,
+    SCALES,
+    Options,
+    portal_environment,
+)
 
 SCENARIOS = (
     "ticket_list_api",
@@ -50,7 +58,9 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--read-clients", type=int, default=2, help="concurrent clients reading lists and details (default 2)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--workers", type=int, default=GUNICORN_WORKERS, help=f"gunicorn workers (default {GUNICORN_WORKERS})"
+    )
     parser.add_argument("--sweep-repeats", type=int, help="idle sweeps timed (default: by scale)")
     parser.add_argument("--due", type=int, help="clocks made due at once for sla_sweep_10k_due (default: by scale)")
     parser.add_argument(

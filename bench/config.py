@@ -13,6 +13,8 @@ DEFAULT_SECRET_KEY = "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 SEED_PASSWORD = "walt-bench-2026"  # noqa: S105 (every seeded user's password: generated data only)
 # Bump when the generated data changes shape: a database seeded by another version is seeded again.
 SEED_VERSION = 3
+# gunicorn.conf.py's own default, so the bench measures the portal as production serves it (a test holds them equal).
+GUNICORN_WORKERS = 4
 
 
 def api_token(email: str) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import django
 
-from bench.config import ROOT, SCALES, Options, portal_environment
+from bench.config import GUNICORN_WORKERS, ROOT, SCALES, Options, portal_environment
 from bench.soak_settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, SoakSettings
 
 
@@ -36,7 +36,9 @@ def parse(argv: list[str] | None) -> tuple[Options, SoakSettings]:
     parser.add_argument("--scale", choices=sorted(SCALES), default="small", help="the seeded dataset (default small)")
     parser.add_argument("--clients", type=int, default=6, help="concurrent clients of every kind (default 6)")
     parser.add_argument("--think", type=float, default=0.1, help="each client's pause between requests, s (0.1)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--workers", type=int, default=GUNICORN_WORKERS, help=f"gunicorn workers (default {GUNICORN_WORKERS})"
+    )
     parser.add_argument("--sample-every", type=float, default=5, help="seconds between RSS samples (default 5)")
     parser.add_argument("--reseed", action="store_true", help="drop the soak database and seed it again")
     parser.add_argument("--out", type=Path, help="results folder (default var/soak/<UTC timestamp>)")

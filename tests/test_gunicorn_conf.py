@@ -1,9 +1,13 @@
-"""gunicorn.conf.py: a worker is ready for its first request before it takes one."""
+"""gunicorn.conf.py: a worker is ready for its first request before it takes one, and the bench serves the portal
+with the same number of workers as production."""
 
 import runpy
 from pathlib import Path
 
+import pytest
 from django.urls import clear_url_caches, get_resolver
+
+from bench.config import GUNICORN_WORKERS
 
 CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
@@ -15,3 +19,18 @@ def test_a_worker_loads_the_urlconf_before_its_first_request():
     runpy.run_path(str(CONF))["post_worker_init"](worker=None)
 
     assert vars(get_resolver())["_populated"]
+
+
+def test_the_bench_measures_the_default_number_of_workers(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+
+    assert runpy.run_path(str(CONF))["workers"] == GUNICORN_WORKERS
+
+
+def test_the_environment_sets_workers_and_threads(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setenv("WEB_THREADS", "5")
+
+    settings = runpy.run_path(str(CONF))
+
+    assert (settings["workers"], settings["threads"]) == (3, 5)

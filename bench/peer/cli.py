@@ -13,7 +13,15 @@ from pathlib import Path
 
 import django
 
-from bench.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, ROOT, SCALES, Options, portal_environment
+from bench.config import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+    GUNICORN_WORKERS,
+    ROOT,
+    SCALES,
+    Options,
+    portal_environment,
+)
 from bench.peer.rows import PEER_SCALES
 from bench.peer.settings import DEFAULT_DATABASE_URL as PEER_DATABASE_URL
 
@@ -35,7 +43,12 @@ def parse(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of the uncounted first round (default 1)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients opening tickets (default 4)")
     parser.add_argument("--read-clients", type=int, default=2, help="concurrent clients reading (default 2)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers on each side (default 2)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=GUNICORN_WORKERS,
+        help=f"gunicorn workers on each side (default {GUNICORN_WORKERS})",
+    )
     parser.add_argument("--peer-python", type=Path, default=ROOT / "var" / "peer-venv" / "bin" / "python")
     parser.add_argument("--reseed", action="store_true", help="seed both databases again")
     parser.add_argument("--out", type=Path, help="results folder (default var/bench/<UTC timestamp>-peer)")
