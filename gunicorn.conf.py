@@ -10,6 +10,7 @@ written). Each thread holds its own database connection: plan PostgreSQL's `max_
 per replica (docs/deployment.md).
 """
 
+import gc
 import os
 
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -21,7 +22,12 @@ timeout = 30
 
 def post_worker_init(worker: object) -> None:
     """Load the URLconf, and every view module behind it, before the worker takes a request: otherwise Django does it
-    on the worker's first request, which then waits most of a second."""
+    on the worker's first request, which then waits most of a second.
+
+    Then set aside from garbage collection what is loaded by now (modules, settings, the URLconf: some 110,000
+    objects that live as long as the worker). A full collection walks every object it tracks, and it came every 250
+    queue pages or so and took up to 60 ms; without those objects, 8 ms at most (measured in one process)."""
     from django.urls import reverse  # noqa: PLC0415 (Django is set up only once the worker has loaded the app)
 
     reverse("healthz")
+    gc.freeze()

@@ -1,6 +1,7 @@
 """gunicorn.conf.py: a worker is ready for its first request before it takes one, and the bench serves the portal
 with the same number of workers as production."""
 
+import gc
 import runpy
 from pathlib import Path
 
@@ -16,9 +17,13 @@ def test_a_worker_loads_the_urlconf_before_its_first_request():
     clear_url_caches()  # as in a worker that has just loaded the portal: no resolver built yet
     assert not vars(get_resolver())["_populated"]
 
-    runpy.run_path(str(CONF))["post_worker_init"](worker=None)
+    try:
+        runpy.run_path(str(CONF))["post_worker_init"](worker=None)
 
-    assert vars(get_resolver())["_populated"]
+        assert vars(get_resolver())["_populated"]
+        assert gc.get_freeze_count() > 0, "what the worker loaded is kept out of the collector's walks"
+    finally:
+        gc.unfreeze()
 
 
 def test_the_bench_measures_the_default_number_of_workers(monkeypatch: pytest.MonkeyPatch):
