@@ -57,7 +57,8 @@ bench: $(BASE_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## soak: ten minutes of mixed load (customers, engineers, alerts, the sweeper) against gunicorn, a Celery worker and
-## beat; fails on any error or a process whose memory grows > 10 % (docs/performance.md). Options go in SOAK_ARGS.
+## beat; fails on any error, a process whose memory grows > 10 % or a p95 over its target (docs/performance.md).
+## Options go in SOAK_ARGS.
 soak: $(BASE_STAMP)
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 

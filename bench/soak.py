@@ -1,11 +1,12 @@
-"""`python -m bench.soak` (`make soak`): the portal under a mixed load for a long while, watched for errors and growth.
+"""`python -m bench.soak` (`make soak`): the portal under a mixed load for a long while, watched for errors, growth and
+latency.
 
 Customers open and read tickets, engineers work the queue and reply, monitoring systems stream alerts into the intake,
 and a real Celery worker and beat sweep deadlines and deliver notices, all at once over loopback for `--duration`
 seconds (ten minutes by default) against gunicorn on PostgreSQL and Redis. The run reports the requests served per
-kind, every error (there must be none), p50/p95 latency per kind beside the benchmark's targets, and the RSS of every
-process sampled over time with its growth after the warm-up (at most 10 %), as JSON and Markdown under
-var/soak/<UTC timestamp>/. See docs/performance.md, "Soak".
+kind, every error (there must be none), p50/p95 latency per kind beside the benchmark's targets (the p95 must be
+within them), and the RSS of every process sampled over time with its growth after the warm-up (at most 10 %), as
+JSON and Markdown under var/soak/<UTC timestamp>/. See docs/performance.md, "Soak".
 
 It reuses the benchmark harness: its database handling and seed (its own database, `SOAK_DATABASE_URL`), gunicorn
 (`bench.server`), Celery processes (`bench.workers`) and load driver (`bench.driver`).

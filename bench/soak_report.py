@@ -1,7 +1,8 @@
 """The soak's results: the verdict, a summary on standard output, results.json and results.md in the run's folder.
 
 No Django here. Latencies are compared with the benchmark's targets (bench.report) where a kind of request has one:
-those targets are medians measured one scenario at a time, so the soak shows its median and its p95 beside them.
+those targets are medians measured one scenario at a time, and under the soak's mix every kind's p95 must be within
+its target too.
 """
 
 import json
@@ -97,8 +98,19 @@ def cpu_use(samples: list[dict[str, Any]], *, warmup: float) -> dict[str, float]
     return use
 
 
+def over_target(results: dict[str, Any]) -> list[str]:
+    """The kinds of request whose p95 is not within the latency target of their benchmark scenario."""
+    labels = results["load"].get("labels", {})
+    return [
+        kind
+        for kind, scenario in BENCH_SCENARIO.items()
+        if scenario in LATENCY_TARGET_MS and labels.get(kind, {}).get("p95_ms", 0.0) >= LATENCY_TARGET_MS[scenario]
+    ]
+
+
 def verdict(results: dict[str, Any]) -> dict[str, Any]:
-    """Errors of every kind (there must be none) and the processes whose memory grew more than the limit."""
+    """Errors of every kind (there must be none), the processes whose memory grew more than the limit and the kinds
+    of request slower at p95 than their target."""
     afterwards = results["afterwards"]
     errors = {
         "requests": int(results["load"]["errors"]),
@@ -115,13 +127,15 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
         for label, figures in growth.items()
         if figures["growth_percent"] is not None and figures["growth_percent"] > RSS_GROWTH_LIMIT_PERCENT
     )
+    slow = over_target(results)
     return {
         "errors": errors,
         "error_count": sum(errors.values()),
         "memory_growth": growth,
         "growth_limit_percent": RSS_GROWTH_LIMIT_PERCENT,
         "growing": growing,
-        "passed": not sum(errors.values()) and not growing,
+        "over_target": slow,
+        "passed": not sum(errors.values()) and not growing and not slow,
     }
 
 
@@ -185,6 +199,7 @@ def _facts(results: dict[str, Any]) -> list[str]:
         + ".",
         f"Errors: {judged['errors']} ({judged['error_count']} in all). Memory growth after the warm-up above "
         f"{judged['growth_limit_percent']:.0f} %: {', '.join(judged['growing']) or 'none'}. "
+        f"p95 over its benchmark target: {', '.join(judged['over_target']) or 'none'}. "
         f"Verdict: {'passed' if judged['passed'] else 'FAILED'}.",
     ]
 
