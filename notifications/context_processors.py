@@ -1,12 +1,12 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from notifications.selectors import notification_unread_count
+from notifications.selectors import notification_bell
 from tenancy.models import User
 
 
 def unread(request: HttpRequest) -> dict[str, object]:
-    """The unread count of the header's bell: one indexed COUNT when a page shows it, nothing for anonymous visitors.
+    """The header's bell: one indexed, capped COUNT when a page shows it, nothing for anonymous visitors.
 
     Lazy, so that a page which read the count with its own data (the ticket page does) passes it in its context and
     this query never runs.
@@ -14,4 +14,4 @@ def unread(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if not isinstance(user, User):
         return {}
-    return {"notifications_unread": SimpleLazyObject(lambda: notification_unread_count(user=user))}
+    return {"notifications_unread": SimpleLazyObject(lambda: notification_bell(user=user))}

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from notifications.selectors import notification_unread_list
+from notifications.selectors import UnreadBell, notification_bell_ids, notification_unread_list
 from tenancy.models import Organization, User
 from tenancy.selectors import access_grant_active_list, package_in_force
 from tickets.json_rows import json_rows, moment, nested
@@ -87,7 +87,7 @@ class TicketPage:
     ticket: Ticket  # with its requester and assignee
     video_call: VideoCall | None  # with who requested it
     package: str | None  # of the organization's contract in force
-    unread_notifications: int  # the viewer's, for the header's bell
+    unread_notifications: UnreadBell  # the viewer's, for the header's bell
     files: list[Attachment]  # every file the viewer may see, oldest first; `message_id` tells which reply has it
     events: list[TicketEvent]  # the audit trail, oldest first
     grants_in_force: bool  # whether the organization has an access grant in force that a change can be recorded under
@@ -109,6 +109,7 @@ def ticket_page_get(
     # COUNT as a plain function: the subquery stays one row without a GROUP BY (as tickets.queue counts).
     unread = (
         notification_unread_list(user=viewer)
+        .filter(pk__in=notification_bell_ids(user=viewer))
         .order_by()
         .values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
     )
@@ -147,7 +148,7 @@ def ticket_page_get(
         ticket=ticket,
         video_call=getattr(ticket, "video_call", None),  # the reverse one-to-one raises when there is none
         package=ticket.package,
-        unread_notifications=ticket.unread_notifications,
+        unread_notifications=UnreadBell(ticket.unread_notifications),
         files=sorted((_file(row) for row in ticket.file_rows or []), key=lambda file: (file.created_at, file.pk)),
         events=sorted((_event(row) for row in ticket.event_rows or []), key=lambda event: (event.created_at, event.pk)),
         grants_in_force=ticket.grants_in_force,

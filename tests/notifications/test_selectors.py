@@ -3,7 +3,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notifications.models import Notification, OutboxMessage
-from notifications.selectors import notification_get, notification_list, notification_unread_count, outbox_backlog
+from notifications.selectors import (
+    BELL_COUNT_CAP,
+    notification_bell,
+    notification_get,
+    notification_list,
+    outbox_backlog,
+)
 from notifications.services import notification_enqueue, notification_mark_read
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +31,20 @@ def test_the_list_shows_only_my_notices_unread_first_then_newest_first(member, o
         notification_mark_read(notification=notification, user=member)
 
     assert list(notification_list(user=member)) == [newest_unread, older_unread, newer_read, oldest_read]
-    assert notification_unread_count(user=member) == 2
+    assert str(notification_bell(user=member)) == "2"
+
+
+def test_the_bell_counts_no_further_than_one_past_its_cap(member, other_member, notify, django_assert_num_queries):
+    for _ in range(BELL_COUNT_CAP + 3):
+        notify(member)
+    notify(other_member)
+
+    with django_assert_num_queries(1):
+        bell = notification_bell(user=member)
+
+    assert bell.counted == BELL_COUNT_CAP + 1
+    assert str(bell) == "99+"
+    assert str(notification_bell(user=other_member)) == "1"
 
 
 def test_another_users_notice_is_not_found(member, other_member, notify):

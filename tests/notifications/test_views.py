@@ -2,7 +2,9 @@ import uuid
 
 import pytest
 
+from notifications.selectors import BELL_COUNT_CAP
 from notifications.services import notification_mark_read
+from tickets.services import ticket_open
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +97,28 @@ def test_the_header_bell_shows_the_unread_count_on_every_page(client, member, no
 
     assert 'href="/notifications/" class="bell" aria-label="Notifications, 2 unread"' in page
     assert '<span class="bell-count">2</span>' in page
+
+
+def test_past_99_unread_notices_the_bell_says_99_plus_on_every_page(client, member, organization, notify):
+    for _ in range(BELL_COUNT_CAP + 1):
+        notify(member)
+    ticket = ticket_open(
+        organization=organization,
+        requester=member,
+        subject="Checkout returns 502",
+        description="Every request fails.",
+        ticket_type="incident",
+        priority="P2",
+        source="portal",
+    )
+    client.force_login(member)
+
+    # The ticket page reads the bell with the ticket; every other page reads it on its own.
+    for path in ("/o/acme/", f"/o/acme/tickets/{ticket.public_id}/"):
+        page = client.get(path).content.decode()
+
+        assert 'aria-label="Notifications, 99+ unread"' in page, path
+        assert '<span class="bell-count">99+</span>' in page, path
 
 
 def test_the_bell_has_no_badge_when_everything_is_read(client, member):
