@@ -16,6 +16,8 @@ from bench.soak_settings import RSS_GROWTH_LIMIT_PERCENT
 VERDICT_FAILED = 3  # the run finished and reported, and something must be looked at (1 is a crash)
 KIND_HEADER = ["kind", "served", "errors", "per s", "median", "p95", "p99", "benchmark target", "median / p95 vs it"]
 MEMORY_HEADER = ["process", "after warm-up", "at the end", "peak", "growth", "verdict"]
+# Processes whose growth is reported but not judged: the driver keeps every latency sample until the end, by design.
+GROWTH_NOT_JUDGED = frozenset({"load driver"})
 
 
 def _ms(value: Any) -> str:
@@ -125,7 +127,9 @@ def verdict(results: dict[str, Any]) -> dict[str, Any]:
     growing = sorted(
         label
         for label, figures in growth.items()
-        if figures["growth_percent"] is not None and figures["growth_percent"] > RSS_GROWTH_LIMIT_PERCENT
+        if label not in GROWTH_NOT_JUDGED
+        and figures["growth_percent"] is not None
+        and figures["growth_percent"] > RSS_GROWTH_LIMIT_PERCENT
     )
     slow = over_target(results)
     return {
@@ -144,7 +148,10 @@ def memory_rows(results: dict[str, Any]) -> list[list[str]]:
     rows = []
     for label, figures in sorted(results["verdict"]["memory_growth"].items()):
         growth = figures["growth_percent"]
-        judged = "—" if growth is None else ("met" if growth <= limit else "grew")
+        if label in GROWTH_NOT_JUDGED:
+            judged = "not judged (keeps every sample)"
+        else:
+            judged = "—" if growth is None else ("met" if growth <= limit else "grew")
         rows.append(
             [
                 label,

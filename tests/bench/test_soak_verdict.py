@@ -70,3 +70,20 @@ def test_a_kind_slower_at_p95_than_its_target_fails_the_run():
     assert judged["error_count"] == 0
     assert not judged["passed"]
     assert "p95 over its benchmark target: engineer_queue_html. Verdict: FAILED." in markdown(results)
+
+
+def test_the_load_driver_may_grow_its_samples_but_a_server_may_not():
+    results = _results({})
+    results["samples"] = [
+        {"at_s": at, "rss_mib": {"gunicorn worker 1": worker, "load driver": driver}, "healthz": {"status": 200}}
+        for at, worker, driver in ((60.0, 100.0, 25.0), (65.0, 111.0, 30.0))
+    ]
+
+    results["verdict"] = judged = verdict(results)
+
+    assert judged["growing"] == ["gunicorn worker 1"]
+    assert judged["memory_growth"]["load driver"]["growth_percent"] == 20.0  # reported all the same
+    assert not judged["passed"]
+    assert "| load driver | 25.0 MiB | 30.0 MiB | 30.0 MiB | +20.0 % | not judged (keeps every sample) |" in markdown(
+        results
+    )
